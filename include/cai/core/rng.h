@@ -1,0 +1,33 @@
+// Seeded pseudo-random generator: every random draw in cai comes from one of these, passed in
+// explicitly (DESIGN.md, "determinism"). Same seed, same stream, on every platform.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace cai {
+
+/// xoshiro256** (Blackman and Vigna), seeded through splitmix64. Output is fully specified by the
+/// seed: no std:: distributions, whose results differ between standard libraries.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed);
+
+  /// Next raw 64-bit value.
+  std::uint64_t NextU64();
+  /// Uniform double in [0, 1) with 53 random bits.
+  double Uniform();
+  /// Uniform integer in [0, n) without modulo bias; n must be positive.
+  std::uint64_t UniformInt(std::uint64_t n);
+  /// Standard normal N(0, 1) (Box-Muller, one cached value).
+  double Normal();
+  /// Index i with probability p_i / sum(p). Requires a non-negative span with a positive sum.
+  std::size_t Categorical(std::span<const double> p);
+
+ private:
+  std::uint64_t s_[4];
+  bool has_cached_normal_ = false;
+  double cached_normal_ = 0.0;
+};
+
+}  // namespace cai

@@ -1,0 +1,55 @@
+// The action prior p(a|s): the design knob of control as inference (DESIGN.md section 4).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace cai {
+
+enum class PriorKind {
+  kNone,     ///< counting measure, p(a|s) = 1: V = temperature * log sum_a exp(Q / temperature)
+  kUniform,  ///< p(a|s) = 1 / |A|: shifts V by -temperature * log |A|, same policy as kNone
+  kTable,    ///< a given table p(a|s), rows summing to 1; actions with p = 0 are never taken
+};
+
+inline constexpr const char* kPriorFormat = "cai.prior/1";
+
+/// An action prior. Immutable; construct with None(), Uniform() or Table().
+class ActionPrior {
+ public:
+  ActionPrior() = default;  // the counting measure
+  static ActionPrior None() { return ActionPrior(); }
+  static ActionPrior Uniform();
+  /// `probabilities` is num_states x num_actions, row-major; every row must be a probability
+  /// vector (non-negative, finite, summing to 1 within 1e-9). Throws cai::Error otherwise.
+  static ActionPrior Table(int num_states, int num_actions, std::vector<double> probabilities);
+
+  PriorKind kind() const { return kind_; }
+  /// log p(a|s) (0 for kNone, -log |A| for kUniform, -inf where a table is zero).
+  double LogProb(int s, int a, int num_actions) const;
+  /// For kTable: the log table, row-major. Empty otherwise.
+  const std::vector<double>& log_table() const { return log_table_; }
+  const std::vector<double>& table() const { return table_; }
+  int num_states() const { return num_states_; }
+  int num_actions() const { return num_actions_; }
+  /// Throws cai::Error unless the prior fits an MDP of this size.
+  void CheckFits(int num_states, int num_actions) const;
+  std::string Describe() const;
+
+ private:
+  PriorKind kind_ = PriorKind::kNone;
+  int num_states_ = 0;
+  int num_actions_ = 0;
+  std::vector<double> table_;
+  std::vector<double> log_table_;
+};
+
+/// Parses {"format": "cai.prior/1", "num_states": S, "num_actions": A, "probabilities": [[...]]}.
+ActionPrior ActionPriorFromJson(const nlohmann::json& doc);
+nlohmann::json ActionPriorToJson(const ActionPrior& prior);
+/// Reads a `cai.prior/1` file; errors are prefixed with the path.
+ActionPrior LoadActionPrior(const std::string& path);
+
+}  // namespace cai
