@@ -59,6 +59,15 @@ int main(int argc, char** argv) {
   cai::cli::AddExamplesCommand(app);
   cai::cli::AddMdpCommands(app);
   try {
+    std::string known;
+    bool is_known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+      is_known = is_known || (argc > 1 && sub->get_name() == argv[1]);
+    }
+    if (argc > 1 && argv[1][0] != '-' && !is_known) {
+      throw cai::Error(fmt::format("unknown command \"{}\" (expected one of: {})", argv[1], known));
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

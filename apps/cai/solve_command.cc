@@ -38,23 +38,28 @@ ActionPrior ParsePrior(const std::string& text) {
   return LoadActionPrior(text);
 }
 
+// Fixed-point for ordinary magnitudes, scientific beyond (huge temperatures give huge values).
+std::string Number(double x, int width) {
+  return std::abs(x) < 1e7 ? fmt::format("{:>{}.6f}", x, width) : fmt::format("{:>{}.6e}", x, width);
+}
+
 std::string Row(const Mdp& mdp, int s, double v, std::span<const double> q,
                 std::span<const double> pi) {
-  std::string line = fmt::format("{:>12} {:>12.6f} ", mdp.StateName(s), v);
-  for (double x : q) line += fmt::format(" {:>11.6f}", x);
+  std::string line = fmt::format("{:>12} {} ", mdp.StateName(s), Number(v, 13));
+  for (double x : q) line += " " + Number(x, 13);
   line += "  ";
-  for (double x : pi) line += fmt::format(" {:>8.4f}", x);
+  for (double x : pi) line += fmt::format(" {:>10.4f}", x);
   return line;
 }
 
 std::string Header(const Mdp& mdp) {
-  std::string line = fmt::format("{:>12} {:>12} ", "state", "V");
+  std::string line = fmt::format("{:>12} {:>13} ", "state", "V");
   for (int a = 0; a < mdp.num_actions(); ++a) {
-    line += fmt::format(" {:>11}", "Q:" + mdp.ActionName(a).substr(0, 9));
+    line += fmt::format(" {:>13}", "Q:" + mdp.ActionName(a).substr(0, 11));
   }
   line += "  ";
   for (int a = 0; a < mdp.num_actions(); ++a) {
-    line += fmt::format(" {:>8}", "pi:" + mdp.ActionName(a).substr(0, 5));
+    line += fmt::format(" {:>10}", "pi:" + mdp.ActionName(a).substr(0, 7));
   }
   return line;
 }

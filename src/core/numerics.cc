@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <vector>
 
 namespace cai {
 namespace {
@@ -61,17 +62,72 @@ double SupportMax(std::span<const double> x, std::span<const double> log_weight)
 
 }  // namespace
 
+double LogMeanExp(std::span<const double> z, std::span<const double> log_weight) {
+  assert(log_weight.empty() || log_weight.size() == z.size());
+  double zmin = 0.0;
+  double log_total = kNegInf;  // log sum_i w_i
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double lw = LogWeightAt(log_weight, i);
+    if (lw == kNegInf) continue;
+    zmin = std::min(zmin, z[i]);
+    log_total = std::max(log_total, lw);
+  }
+  if (log_total == kNegInf) return kNegInf;
+  // Normalise the weights by their sum (shifted by the largest log weight first).
+  const double lw_max = log_total;
+  double total = 0.0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double lw = LogWeightAt(log_weight, i);
+    if (lw != kNegInf) total += std::exp(lw - lw_max);
+  }
+  log_total = lw_max + std::log(total);
+  double acc = 0.0;
+  if (zmin >= -1.0) {
+    // Nearly equal z: mean of expm1 lies in [-0.64, 0], and log1p keeps its full precision.
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const double lw = LogWeightAt(log_weight, i);
+      if (lw != kNegInf) acc += std::exp(lw - log_total) * std::expm1(z[i]);
+    }
+    return std::log1p(acc);
+  }
+  double m = kNegInf;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double lw = LogWeightAt(log_weight, i);
+    if (lw != kNegInf) m = std::max(m, z[i] + lw);
+  }
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double lw = LogWeightAt(log_weight, i);
+    if (lw != kNegInf) acc += std::exp(z[i] + lw - m);
+  }
+  return m + std::log(acc) - log_total;
+}
+
 double SoftMax(std::span<const double> x, double temperature, std::span<const double> log_weight) {
   assert(log_weight.empty() || log_weight.size() == x.size());
   const double m = SupportMax(x, log_weight);
   if (m == kNegInf || std::isinf(m) || temperature == 0.0) return m;
-  const double zmax = ShiftedLogits(x, temperature, log_weight, m, {});
-  double s = 0.0;
+  // temperature * log sum w exp(x / T) = m + T * (log sum w + LogMeanExp((x - m) / T; w)).
+  double z_small[16];
+  std::vector<double> z_large;
+  double* z = z_small;
+  if (x.size() > 16) {
+    z_large.resize(x.size());
+    z = z_large.data();
+  }
+  double lw_max = kNegInf;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double lw = LogWeightAt(log_weight, i);
-    if (lw != kNegInf) s += std::exp((x[i] - m) / temperature + lw - zmax);
+    z[i] = lw == kNegInf ? 0.0 : (x[i] - m) / temperature;
+    lw_max = std::max(lw_max, lw);
   }
-  return m + temperature * (zmax + std::log(s));
+  double total = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double lw = LogWeightAt(log_weight, i);
+    if (lw != kNegInf) total += std::exp(lw - lw_max);
+  }
+  const double log_total = lw_max + std::log(total);
+  return m + temperature * (LogMeanExp(std::span<const double>(z, x.size()), log_weight) +
+                            log_total);
 }
 
 void SoftArgMax(std::span<const double> x, double temperature, std::span<const double> log_weight,

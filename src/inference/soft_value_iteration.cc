@@ -131,8 +131,8 @@ SolverSummary SoftValueIteration::Solve() {
     if (summary.error_bound <= options_.tolerance || at_roundoff) {
       summary.converged = true;
       summary.message = at_roundoff && summary.error_bound > options_.tolerance
-                            ? fmt::format("converged to round-off after {} sweeps", iterations_)
-                            : fmt::format("converged after {} sweeps", iterations_);
+                            ? fmt::format("converged to round-off after {} sweep{}", iterations_, iterations_ == 1 ? "" : "s")
+                            : fmt::format("converged after {} sweep{}", iterations_, iterations_ == 1 ? "" : "s");
       return summary;
     }
   }

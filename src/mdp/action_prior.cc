@@ -47,6 +47,12 @@ ActionPrior ActionPrior::Table(int num_states, int num_actions, std::vector<doub
       throw Error(fmt::format("probabilities[{}]: sums to {:.17g}, expected 1 (tolerance {:g})", s,
                               total, kProbabilitySumTolerance));
     }
+    // A row within the tolerance is a probability vector written with rounding; the log table
+    // holds it normalised so that the solvers see weights summing to 1.
+    for (int a = 0; a < num_actions; ++a) {
+      double& l = p.log_table_[static_cast<std::size_t>(s) * num_actions + a];
+      if (l != kNegInf) l -= std::log(total);
+    }
   }
   p.table_ = std::move(probabilities);
   return p;

@@ -204,6 +204,8 @@ json ReadJsonFile(const std::string& path) {
     return json::parse(buffer.str());
   } catch (const json::parse_error& e) {
     throw Error(fmt::format("{}: invalid JSON at byte {}: {}", path, e.byte, e.what()));
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: invalid JSON: {}", path, e.what()));
   }
 }
 

@@ -16,6 +16,14 @@ double LogSumExp(std::span<const double> x);
 /// log sum_i exp(x_i + log_weight_i) (a weighted log-sum-exp; log weights may be -inf).
 double LogSumExpWeighted(std::span<const double> x, std::span<const double> log_weight);
 
+/// log( sum_i w_i exp(z_i) / sum_i w_i ): the log of a weighted mean of exp(z), with the weights
+/// given as logs (empty span: all weights 1; -inf: weight 0, excluded). Requires max z_i = 0 over
+/// the support (callers shift by the max). When every z_i >= -1 it is computed as
+/// log1p(sum_i w_i expm1(z_i) / sum_i w_i), which has no cancellation when the z_i are nearly equal:
+/// temperature * LogMeanExp stays accurate to a few ulp of the result at huge temperatures, where
+/// the plain log(sum) would lose temperature * 1e-16 in absolute terms.
+double LogMeanExp(std::span<const double> z, std::span<const double> log_weight = {});
+
 /// Soft maximum with temperature: temperature * log sum_i w_i exp(x_i / temperature), where
 /// w_i = exp(log_weight_i) (pass an empty span for the counting measure, w_i = 1).
 /// temperature = 0 gives max over {i : w_i > 0} exactly. The shift is applied before the division,

@@ -24,6 +24,7 @@ class ActionPrior {
   static ActionPrior Uniform();
   /// `probabilities` is num_states x num_actions, row-major; every row must be a probability
   /// vector (non-negative, finite, summing to 1 within 1e-9). Throws cai::Error otherwise.
+  /// table() keeps the rows as given (for saving); log_table() holds them divided by their sums.
   static ActionPrior Table(int num_states, int num_actions, std::vector<double> probabilities);
 
   PriorKind kind() const { return kind_; }

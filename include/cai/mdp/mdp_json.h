@@ -1,4 +1,4 @@
-// The `cai.mdp/1` JSON file format (see README, "MDP files").
+// The `cai.mdp/1` JSON file format (docs/mdp-format.md).
 #pragma once
 
 #include <string>

@@ -1,0 +1,41 @@
+# The two set-up commands (see README): `make demo` and `make test`. Both install what a fresh
+# Debian machine lacks, configure, build and run. Builds use 2 parallel jobs (the target machine).
+JOBS ?= 2
+RELEASE_DIR ?= build/release
+TEST_DIR ?= build/test
+ASAN_DIR ?= build/asan
+
+.PHONY: deps demo test sanitize bench release clean
+
+deps:
+	bash scripts/install-deps.sh
+
+release: deps
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DCAI_BUILD_TESTS=OFF
+	cmake --build $(RELEASE_DIR) -j$(JOBS)
+
+# The tour of every capability built so far, on built-in problems.
+demo: release
+	bash scripts/demo.sh $(RELEASE_DIR)/apps/cai/cai
+
+# The whole test suite: warnings are errors, assertions on (RelWithDebInfo without NDEBUG).
+test: deps
+	cmake -S . -B $(TEST_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
+	  -DCAI_WERROR=ON
+	cmake --build $(TEST_DIR) -j$(JOBS)
+	ctest --test-dir $(TEST_DIR) -j$(JOBS) --output-on-failure
+
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+sanitize: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -DCAI_SANITIZE=ON -DCAI_WERROR=ON -DCAI_BUILD_BENCH=OFF
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_DIR) -j$(JOBS) --output-on-failure
+
+# Benchmarks (not tests): soft value iteration on a 10^6-state gridworld vs NumPy/SciPy.
+bench: deps
+	bash bench/run_soft_vi_bench.sh
+
+clean:
+	rm -rf build
