@@ -284,14 +284,16 @@ Mdp MakeRandomMdp(const RandomMdpOptions& o) {
   spec.num_actions = o.num_actions;
   spec.rewards.assign(static_cast<std::size_t>(o.num_states),
                       std::vector<double>(static_cast<std::size_t>(o.num_actions)));
+  // Distinct successors by a partial Fisher-Yates shuffle of perm, undone after each (s, a) so that
+  // perm is the identity again (O(branching) per (s, a), not O(states)).
   std::vector<int> perm(static_cast<std::size_t>(o.num_states));
+  for (int i = 0; i < o.num_states; ++i) perm[static_cast<std::size_t>(i)] = i;
+  std::vector<std::size_t> swapped(static_cast<std::size_t>(o.branching));
   for (int s = 0; s < o.num_states; ++s) {
     for (int a = 0; a < o.num_actions; ++a) {
       spec.rewards[static_cast<std::size_t>(s)][static_cast<std::size_t>(a)] =
           2.0 * rng.Uniform() - 1.0;
       if (rng.Uniform() < o.terminal_probability) continue;
-      // Distinct successors by a partial Fisher-Yates shuffle.
-      for (int i = 0; i < o.num_states; ++i) perm[static_cast<std::size_t>(i)] = i;
       TransitionSpec t{s, a, {}};
       std::vector<double> weights;
       double total = 0.0;
@@ -299,6 +301,7 @@ Mdp MakeRandomMdp(const RandomMdpOptions& o) {
         const auto j = static_cast<std::size_t>(k) +
                        rng.UniformInt(static_cast<std::uint64_t>(o.num_states - k));
         std::swap(perm[static_cast<std::size_t>(k)], perm[j]);
+        swapped[static_cast<std::size_t>(k)] = j;
         const double wgt = 0.05 + rng.Uniform();
         weights.push_back(wgt);
         total += wgt;
@@ -306,6 +309,9 @@ Mdp MakeRandomMdp(const RandomMdpOptions& o) {
       for (int k = 0; k < o.branching; ++k) {
         t.next.emplace_back(perm[static_cast<std::size_t>(k)],
                             weights[static_cast<std::size_t>(k)] / total);
+      }
+      for (int k = o.branching - 1; k >= 0; --k) {
+        std::swap(perm[static_cast<std::size_t>(k)], perm[swapped[static_cast<std::size_t>(k)]]);
       }
       spec.transitions.push_back(std::move(t));
     }
