@@ -4,7 +4,8 @@
 
 namespace cai {
 
-/// What an iterative solver reports (Ceres-style Summary).
+/// What an iterative solver reports (Ceres-style Summary). The residual and bound are those of the
+/// exact tabular solvers; other solvers say what they report in their own documentation.
 struct SolverSummary {
   bool converged = false;
   int iterations = 0;

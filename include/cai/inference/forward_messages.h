@@ -4,7 +4,7 @@
 #include <span>
 #include <vector>
 
-#include "cai/inference/solver_summary.h"
+#include "cai/core/solver_summary.h"
 #include "cai/mdp/mdp.h"
 
 namespace cai {

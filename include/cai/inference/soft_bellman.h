@@ -29,15 +29,21 @@ struct SoftBellmanParams {
   double discount = 0.99;    ///< gamma in [0, 1]
   Backup backup = Backup::kVariational;
   ActionPrior prior;         ///< p(a|s); default: counting measure
+  /// Threads for one backup, 1 to 1024. Problems with fewer than about 10^6 Q entries plus
+  /// transitions always use one; larger ones split the states into contiguous blocks, each
+  /// computed exactly as on one thread (the result does not depend on the thread count).
+  int threads = 1;
 };
 
 /// Throws cai::Error naming the field and value when params are invalid for `mdp`
-/// (temperature negative or not finite, discount outside [0, 1], prior of the wrong size).
+/// (temperature negative or not finite, discount outside [0, 1], prior of the wrong size,
+/// threads outside [1, 1024]).
 void ValidateSoftBellmanParams(const SoftBellmanParams& params, const Mdp& mdp);
 
 /// One application of the soft Bellman operator: from next-step values `v_next` (size S), writes
 /// Q (S x A, row-major) and V (size S). `v_next` and `v` may not alias. Returns nothing; the
-/// caller compares V with its previous value. Stateless and allocation-free.
+/// caller compares V with its previous value. Stateless; allocates only for threads > 1 or more than
+/// 64 actions.
 void SoftBellmanBackup(const Mdp& mdp, const SoftBellmanParams& params,
                        std::span<const double> v_next, std::span<double> q, std::span<double> v);
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cai/inference/soft_bellman.h"
-#include "cai/inference/solver_summary.h"
+#include "cai/core/solver_summary.h"
 #include "cai/mdp/mdp.h"
 
 namespace cai {
