@@ -46,6 +46,15 @@ step "Write a built-in as a cai.mdp/1 file, then solve the file" \
   "$CAI" mdp --builtin random --param states=6 --param actions=3 --param seed=4 --out "$OUT/random.json"
 step "Solve the file" "$CAI" solve --mdp "$OUT/random.json" --temperature 0.5 --discount 0.9
 
+step "Variational inference: the ELBO of the lesson's example, closed form beside three Monte Carlo estimators" \
+  "$CAI" elbo --x 1 --q-mean 0.3 --q-var 1
+
+step "Fitting q by Adam on the ELBO (reparameterisation gradient): q approaches the posterior N(0.5, 0.5)" \
+  "$CAI" elbo --x 1 --q-mean 0.3 --q-var 1 --fit --samples 100
+
+step "A non-conjugate model (a coin, logistic link): exact values by quadrature, the best Gaussian still has a gap" \
+  "$CAI" elbo --heads 7 --flips 10 --prior-var 4 --fit --steps 1000 --samples 100
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9

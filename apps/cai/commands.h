@@ -26,6 +26,7 @@ std::map<std::string, std::string> ParseParams(const std::vector<std::string>& p
 void AddSolveCommand(CLI::App& app);
 void AddExamplesCommand(CLI::App& app);
 void AddMdpCommands(CLI::App& app);
+void AddElboCommand(CLI::App& app);
 
 }  // namespace cai::cli
 

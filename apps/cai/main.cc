@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   cai::cli::AddSolveCommand(app);
   cai::cli::AddExamplesCommand(app);
   cai::cli::AddMdpCommands(app);
+  cai::cli::AddElboCommand(app);
   try {
     std::string known;
     bool is_known = false;

@@ -158,6 +158,49 @@ class CliTest(unittest.TestCase):
         self.assertUsageError(run("sample", "--builtin", "gridworld", "--temperature", "0.1", "--discount", "0.9",
                                   "--episodes", "0"), "--episodes: 0 is invalid")
 
+    def test_elbo_lesson_examples_json(self):
+        r = run("elbo", "--x", "1", "--q-mean", "0.3", "--q-var", "1", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        for key in ("expected_loglik", "kl_prior", "elbo", "log_evidence", "gap", "kl_posterior",
+                    "posterior_mean", "posterior_var"):
+            self.assertIn(key, out)
+        self.assertAlmostEqual(out["elbo"], -1.709, delta=5e-4)
+        self.assertAlmostEqual(out["gap"], 0.193, delta=5e-4)
+        self.assertAlmostEqual(out["gap"], out["kl_posterior"], delta=1e-12)
+        self.assertAlmostEqual(out["posterior_mean"], 0.5, delta=1e-12)
+        self.assertAlmostEqual(out["posterior_var"], 0.5, delta=1e-12)
+        # The Monte Carlo estimates sit within 5 standard errors of the closed form.
+        for name, est in out["monte_carlo"].items():
+            self.assertLess(abs(est["elbo"] - out["elbo"]), 5 * est["standard_error"], name)
+        out = json.loads(run("elbo", "--prior-var", "4", "--x", "2", "--q-mean", "1", "--q-var", "1.5",
+                             "--json").stdout)
+        self.assertAlmostEqual(out["expected_loglik"], -2.169, delta=5e-4)
+        self.assertAlmostEqual(out["kl_prior"], 0.303, delta=5e-4)
+        self.assertAlmostEqual(out["elbo"], -2.472, delta=5e-4)
+        self.assertAlmostEqual(out["posterior_mean"], 1.6, delta=1e-12)
+        self.assertAlmostEqual(out["posterior_var"], 0.8, delta=1e-12)
+        self.assertAlmostEqual(out["gap"], 0.348, delta=5e-4)
+
+    def test_elbo_fit_approaches_the_posterior(self):
+        r = run("elbo", "--x", "1", "--q-mean", "0.3", "--q-var", "1", "--fit", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        trace = json.loads(r.stdout)["fit"]["trace"]
+        self.assertGreater(len(trace), 5)
+        self.assertLess(trace[-1]["kl_posterior"], 1e-3)
+        self.assertLess(trace[-1]["kl_posterior"], trace[0]["kl_posterior"])
+        text = run("elbo", "--heads", "7", "--flips", "10", "--prior-var", "4", "--fit", "--steps", "300")
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertIn("quadrature", text.stdout)
+
+    def test_elbo_bad_input(self):
+        self.assertUsageError(run("elbo", "--x", "1", "--q-var", "-1"), "--q-var: -1 is invalid")
+        self.assertUsageError(run("elbo", "--x", "1", "--prior-var", "0"), "--prior-var: 0 is invalid")
+        self.assertUsageError(run("elbo", "--heads", "3", "--flips", "2"), "heads: 3 is invalid")
+        self.assertUsageError(run("elbo", "--q-mean", "0"), "give --x")
+        self.assertUsageError(run("elbo", "--x", "1", "--fit", "--estimator", "magic"), "magic")
+        self.assertUsageError(run("elbo", "--x", "1", "--fit", "--steps", "0"), "steps: 0 is invalid")
+
 
 if __name__ == "__main__":
     CAI = sys.argv.pop(1)
