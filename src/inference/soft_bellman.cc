@@ -119,7 +119,24 @@ struct BackupKernel {
   double discount;
   const double* log_table;  // the table prior's log p(a|s), row-major; nullptr for none / uniform
   double log_prior_const;   // log p(a|s) for none (0) / uniform (-log |A|)
+  bool want_residual;       // accumulate max_s |v[s] - v_next[s]|
 };
+
+// max(residual, |v[s] - v_next[s]|) over [s0, s0 + count), with NaN counted as +inf; called on
+// each block right after its V is written, while it is in cache.
+inline void BlockResidual(const BackupKernel& k, int s0, int count, double& residual) {
+  if (!k.want_residual) return;
+  const double* __restrict v = k.v + s0;
+  const double* __restrict w = k.v_next + s0;
+  double r = residual;
+  bool nan = false;
+  for (int j = 0; j < count; ++j) {
+    const double d = std::abs(v[j] - w[j]);
+    r = d > r ? d : r;
+    nan |= d != d;
+  }
+  residual = nan ? std::numeric_limits<double>::infinity() : r;
+}
 
 template <Backup kBackup>
 inline double QValue(const BackupKernel& k, std::size_t sa) {
@@ -132,7 +149,7 @@ inline double QValue(const BackupKernel& k, std::size_t sa) {
 
 // States [begin, end), one at a time: every temperature and prior.
 template <Backup kBackup>
-void BackupStatesGeneral(const BackupKernel& k, int begin, int end) {
+void BackupStatesGeneral(const BackupKernel& k, int begin, int end, double& residual) {
   const auto na = static_cast<std::size_t>(k.num_actions);
   double z_small[64];
   std::vector<double> z_large;
@@ -148,6 +165,7 @@ void BackupStatesGeneral(const BackupKernel& k, int begin, int end) {
     k.v[s] = SoftMaxRow(qs, k.num_actions, k.temperature,
                         k.log_table != nullptr ? k.log_table + row : nullptr, k.log_prior_const,
                         z);
+    BlockResidual(k, s, 1, residual);
   }
 }
 
@@ -369,7 +387,7 @@ CAI_INLINE std::int64_t QRows(const BackupKernel& k, std::size_t row0, int n, st
 // States [begin, end), any number of actions, N doubles per vector. kNa: the number of actions if
 // known at compile time (loops over actions unroll), else 0.
 template <Backup kBackup, int N, int kNa>
-CAI_INLINE void BackupStatesSoftN(const BackupKernel& k, int begin, int end) {
+CAI_INLINE void BackupStatesSoftN(const BackupKernel& k, int begin, int end, double& residual) {
   using D = typename Vec<N>::D;
   const int na = kNa > 0 ? kNa : k.num_actions;
   const double temperature = k.temperature;
@@ -434,15 +452,16 @@ CAI_INLINE void BackupStatesSoftN(const BackupKernel& k, int begin, int end) {
       }
     }
     RedoNearlyUniformStates(k, s0, count);
+    BlockResidual(k, s0, count, residual);
   }
 }
 
 template <Backup kBackup>
-void BackupStatesSoft(const BackupKernel& k, int begin, int end) {
+void BackupStatesSoft(const BackupKernel& k, int begin, int end, double& residual) {
   if (k.num_actions == 4) {
-    BackupStatesSoftN<kBackup, 2, 4>(k, begin, end);
+    BackupStatesSoftN<kBackup, 2, 4>(k, begin, end, residual);
   } else {
-    BackupStatesSoftN<kBackup, 2, 0>(k, begin, end);
+    BackupStatesSoftN<kBackup, 2, 0>(k, begin, end, residual);
   }
 }
 
@@ -500,7 +519,8 @@ QRowsOf4Avx2(const BackupKernel& k, std::size_t row0, int count, std::int64_t t)
 // into four vectors, so that the max, the logits, the exponentials and the sum in action order are
 // vector operations; then the logs, four states at a time.
 template <Backup kBackup>
-__attribute__((target("avx2"))) void BackupStates4Avx2(const BackupKernel& k, int begin, int end) {
+__attribute__((target("avx2"))) void BackupStates4Avx2(const BackupKernel& k, int begin, int end,
+                                                       double& residual) {
   using D = Vec<4>::D;
   using I = Vec<4>::I;
   constexpr int kBlock = kSoftBlock / 4;
@@ -580,38 +600,44 @@ __attribute__((target("avx2"))) void BackupStates4Avx2(const BackupKernel& k, in
       }
     }
     RedoNearlyUniformStates(k, s0, count);
+    BlockResidual(k, s0, count, residual);
   }
 }
 
 template <Backup kBackup>
 __attribute__((target("avx2"))) void BackupStatesSoftAvx2(const BackupKernel& k, int begin,
-                                                          int end) {
+                                                          int end, double& residual) {
   if (k.num_actions == 4) {
-    BackupStates4Avx2<kBackup>(k, begin, end);
+    BackupStates4Avx2<kBackup>(k, begin, end, residual);
   } else {
-    BackupStatesSoftN<kBackup, 4, 0>(k, begin, end);
+    BackupStatesSoftN<kBackup, 4, 0>(k, begin, end, residual);
   }
 }
 #endif  // x86-64
 
 #endif  // __GNUC__
 
+// States [begin, end); *residual receives max |v - v_next| over them (if asked for).
 template <Backup kBackup>
-void BackupStates(const BackupKernel& k, int begin, int end) {
+void BackupStates(const BackupKernel& k, int begin, int end, double* residual) {
+  double r = 0.0;
 #ifdef CAI_FAST_SOFT_MAX
   if (k.temperature > 0.0 && k.log_table == nullptr && k.num_actions <= kSoftBlock) {
 #ifdef CAI_HAVE_AVX2_KERNEL
     static const bool avx2 = __builtin_cpu_supports("avx2");
     if (avx2) {
-      BackupStatesSoftAvx2<kBackup>(k, begin, end);
+      BackupStatesSoftAvx2<kBackup>(k, begin, end, r);
+      *residual = r;
       return;
     }
 #endif
-    BackupStatesSoft<kBackup>(k, begin, end);
+    BackupStatesSoft<kBackup>(k, begin, end, r);
+    *residual = r;
     return;
   }
 #endif
-  BackupStatesGeneral<kBackup>(k, begin, end);
+  BackupStatesGeneral<kBackup>(k, begin, end, r);
+  *residual = r;
 }
 
 // Problems with fewer Q entries plus transitions than this always run on the calling thread.
@@ -628,8 +654,8 @@ int BackupThreads(const Mdp& mdp, int asked) {
 }
 
 template <Backup kBackup>
-void BackupImpl(const Mdp& mdp, const SoftBellmanParams& p, std::span<const double> v_next,
-                std::span<double> q, std::span<double> v) {
+double BackupImpl(const Mdp& mdp, const SoftBellmanParams& p, std::span<const double> v_next,
+                  std::span<double> q, std::span<double> v, bool want_residual) {
   const int num_actions = mdp.num_actions();
   const bool table = p.prior.kind() == PriorKind::kTable;
   const BackupKernel k{
@@ -648,30 +674,39 @@ void BackupImpl(const Mdp& mdp, const SoftBellmanParams& p, std::span<const doub
       .log_prior_const = p.prior.kind() == PriorKind::kUniform
                              ? -std::log(static_cast<double>(num_actions))
                              : 0.0,
+      .want_residual = want_residual,
   };
   const int num_states = mdp.num_states();
   const int threads = BackupThreads(mdp, p.threads);
   if (threads == 1) {
-    BackupStates<kBackup>(k, 0, num_states);
-    return;
+    double r = 0.0;
+    BackupStates<kBackup>(k, 0, num_states, &r);
+    return r;
   }
   // Contiguous blocks of states; every state is computed exactly as on one thread.
   auto bound = [&](int t) {
     return static_cast<int>(std::int64_t{num_states} * t / threads);
   };
+  std::vector<double> residuals(static_cast<std::size_t>(threads), 0.0);
   std::vector<std::thread> workers;
   int started = 1;
   try {
     workers.reserve(static_cast<std::size_t>(threads - 1));
     for (; started < threads; ++started) {
-      workers.emplace_back(BackupStates<kBackup>, std::cref(k), bound(started), bound(started + 1));
+      workers.emplace_back(BackupStates<kBackup>, std::cref(k), bound(started), bound(started + 1),
+                           &residuals[static_cast<std::size_t>(started)]);
     }
   } catch (const std::exception&) {
     // Could not start more threads: the calling thread does the rest.
   }
-  for (int t = started; t < threads; ++t) BackupStates<kBackup>(k, bound(t), bound(t + 1));
-  BackupStates<kBackup>(k, 0, bound(1));
+  for (int t = started; t < threads; ++t) {
+    BackupStates<kBackup>(k, bound(t), bound(t + 1), &residuals[static_cast<std::size_t>(t)]);
+  }
+  BackupStates<kBackup>(k, 0, bound(1), &residuals[0]);
   for (auto& w : workers) w.join();
+  double r = 0.0;
+  for (double x : residuals) r = std::max(r, x);  // +inf (NaN seen) wins
+  return r;
 }
 
 }  // namespace
@@ -703,15 +738,16 @@ void ValidateSoftBellmanParams(const SoftBellmanParams& params, const Mdp& mdp) 
 }
 
 void SoftBellmanBackup(const Mdp& mdp, const SoftBellmanParams& params,
-                       std::span<const double> v_next, std::span<double> q, std::span<double> v) {
+                       std::span<const double> v_next, std::span<double> q, std::span<double> v,
+                       double* residual) {
   assert(v_next.size() == static_cast<std::size_t>(mdp.num_states()));
   assert(v.size() == static_cast<std::size_t>(mdp.num_states()));
   assert(q.size() == static_cast<std::size_t>(mdp.num_states()) * mdp.num_actions());
-  if (params.backup == Backup::kVariational) {
-    BackupImpl<Backup::kVariational>(mdp, params, v_next, q, v);
-  } else {
-    BackupImpl<Backup::kExact>(mdp, params, v_next, q, v);
-  }
+  const bool want = residual != nullptr;
+  const double r = params.backup == Backup::kVariational
+                       ? BackupImpl<Backup::kVariational>(mdp, params, v_next, q, v, want)
+                       : BackupImpl<Backup::kExact>(mdp, params, v_next, q, v, want);
+  if (want) *residual = r;
 }
 
 void SoftPolicy(const Mdp& mdp, const SoftBellmanParams& params, std::span<const double> q,

@@ -100,11 +100,8 @@ SoftValueIteration::SoftValueIteration(const Mdp& mdp, SoftValueIterationOptions
 }
 
 double SoftValueIteration::Sweep() {
-  SoftBellmanBackup(*mdp_, options_, values_, q_, next_values_);
-  double residual = 0.0;
-  for (std::size_t i = 0; i < values_.size(); ++i) {
-    residual = std::max(residual, std::abs(next_values_[i] - values_[i]));
-  }
+  double residual = 0.0;  // max |V_new - V_old|, +inf if NaN appeared
+  SoftBellmanBackup(*mdp_, options_, values_, q_, next_values_, &residual);
   values_.swap(next_values_);
   ++iterations_;
   return residual;

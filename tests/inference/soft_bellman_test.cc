@@ -171,6 +171,44 @@ TEST(SoftBellmanBackup, ThreadsGiveIdenticalResults) {
   }
 }
 
+// The residual computed in the backup's pass equals max |V - v_next| computed afterwards, on every
+// kernel path (fast, general, temperature 0, several threads); a NaN difference reports +inf.
+TEST(SoftBellmanBackup, FusedResidualEqualsTheSeparateMaximum) {
+  const Mdp small = MakeRandomMdp({3000, 4, 3, 0.1, 21});
+  const Mdp large = MakeRandomMdp({1 << 18, 4, 3, 0.05, 22});
+  for (const Mdp* m : {&small, &large}) {
+    const auto v_next = RandomValues(m->num_states(), 23, 4.0);
+    for (double t : {0.0, 0.5}) {
+      for (bool table : {false, true}) {
+        for (int threads : {1, 2}) {
+          SoftBellmanParams p;
+          p.temperature = t;
+          p.threads = threads;
+          if (table) {
+            p.prior = ActionPrior::Table(m->num_states(), 4,
+                                         std::vector<double>(static_cast<std::size_t>(m->num_states()) * 4, 0.25));
+          }
+          std::vector<double> q(static_cast<std::size_t>(m->num_states()) * 4);
+          std::vector<double> v(static_cast<std::size_t>(m->num_states()));
+          double residual = -1.0;
+          SoftBellmanBackup(*m, p, v_next, q, v, &residual);
+          double want = 0.0;
+          for (std::size_t i = 0; i < v.size(); ++i) want = std::max(want, std::abs(v[i] - v_next[i]));
+          EXPECT_EQ(residual, want) << "T " << t << " table " << table << " threads " << threads;
+        }
+      }
+    }
+  }
+  // NaN in the values (here from a NaN v_next) is reported as +inf, never as 0.
+  std::vector<double> v_next(static_cast<std::size_t>(small.num_states()), 0.0);
+  v_next[7] = NAN;
+  std::vector<double> q(static_cast<std::size_t>(small.num_states()) * 4);
+  std::vector<double> v(static_cast<std::size_t>(small.num_states()));
+  double residual = 0.0;
+  SoftBellmanBackup(small, SoftBellmanParams{}, v_next, q, v, &residual);
+  EXPECT_EQ(residual, INFINITY);
+}
+
 TEST(SoftBellmanBackup, ThreadsAreValidated) {
   const Mdp m = MakeTwoActionExample();
   SoftBellmanParams p;

@@ -41,11 +41,13 @@ struct SoftBellmanParams {
 void ValidateSoftBellmanParams(const SoftBellmanParams& params, const Mdp& mdp);
 
 /// One application of the soft Bellman operator: from next-step values `v_next` (size S), writes
-/// Q (S x A, row-major) and V (size S). `v_next` and `v` may not alias. Returns nothing; the
-/// caller compares V with its previous value. Stateless; allocates only for threads > 1 or more than
-/// 64 actions.
+/// Q (S x A, row-major) and V (size S). `v_next` and `v` may not alias. If `residual` is not null it
+/// receives max_s |V(s) - v_next(s)| (+inf if any difference is NaN), computed in the same pass
+/// (the sweep-to-sweep change of value iteration). Stateless; allocates only for threads > 1 or more
+/// than 64 actions.
 void SoftBellmanBackup(const Mdp& mdp, const SoftBellmanParams& params,
-                       std::span<const double> v_next, std::span<double> q, std::span<double> v);
+                       std::span<const double> v_next, std::span<double> q, std::span<double> v,
+                       double* residual = nullptr);
 
 /// pi(a|s) = p(a|s) exp((Q(s,a) - V(s)) / temperature), computed as a max-shifted softmax of Q so
 /// that huge temperatures lose no precision; temperature 0 splits the mass of the maximising
