@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev  # unit tests
   libbenchmark-dev     # micro-benchmarks in bench/
   python3 python3-numpy python3-scipy  # NumPy/SciPy peer in bench/, reference checks
+  python3-venv python3-pip  # test-venv: safetensors and tensorboard readers from PyPI (tests only)
 )
 
 missing=()

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "cai/core/error.h"
+
 namespace cai {
 namespace {
 
@@ -79,6 +81,23 @@ std::size_t Rng::Categorical(std::span<const double> p) {
     if (u < c) return i;
   }
   return last_positive;  // rounding: u landed on the total
+}
+
+RngState Rng::SaveState() const {
+  RngState state;
+  for (int i = 0; i < 4; ++i) state.words[i] = s_[i];
+  state.has_cached_normal = has_cached_normal_;
+  state.cached_normal = cached_normal_;
+  return state;
+}
+
+void Rng::RestoreState(const RngState& state) {
+  if ((state.words[0] | state.words[1] | state.words[2] | state.words[3]) == 0) {
+    throw Error("rng state: all four words are zero (not a state of xoshiro256**)");
+  }
+  for (int i = 0; i < 4; ++i) s_[i] = state.words[i];
+  has_cached_normal_ = state.has_cached_normal;
+  cached_normal_ = state.cached_normal;
 }
 
 }  // namespace cai

@@ -1,4 +1,5 @@
 #include "cai/core/rng.h"
+#include "cai/core/error.h"
 
 #include <cmath>
 #include <vector>
@@ -76,3 +77,15 @@ TEST(Rng, UniformIntCoversTheRangeEvenly) {
 
 }  // namespace
 }  // namespace cai
+
+TEST(Rng, SavedStateContinuesTheSameStream) {
+  cai::Rng a(17);
+  a.Normal();  // leaves a cached normal behind, which the state must carry
+  const cai::RngState saved = a.SaveState();
+  std::vector<double> expected;
+  for (int i = 0; i < 5; ++i) expected.push_back(a.Normal());
+  cai::Rng b(99);
+  b.RestoreState(saved);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(b.Normal(), expected[i]);
+  EXPECT_THROW(b.RestoreState(cai::RngState{}), cai::Error);
+}

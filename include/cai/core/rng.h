@@ -2,10 +2,18 @@
 // explicitly (DESIGN.md, "determinism"). Same seed, same stream, on every platform.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
 namespace cai {
+
+/// Everything that determines an Rng's future output (for checkpoints: save, restore, same stream).
+struct RngState {
+  std::array<std::uint64_t, 4> words{};
+  bool has_cached_normal = false;
+  double cached_normal = 0.0;
+};
 
 /// xoshiro256** (Blackman and Vigna), seeded through splitmix64. Output is fully specified by the
 /// seed: no std:: distributions, whose results differ between standard libraries.
@@ -23,6 +31,11 @@ class Rng {
   double Normal();
   /// Index i with probability p_i / sum(p). Requires a non-negative span with a positive sum.
   std::size_t Categorical(std::span<const double> p);
+
+  RngState SaveState() const;
+  /// Continues exactly where the Rng that produced `state` was; throws cai::Error if all four words
+  /// are zero (not a reachable xoshiro state).
+  void RestoreState(const RngState& state);
 
  private:
   std::uint64_t s_[4];
