@@ -3,6 +3,7 @@
 // float for networks).
 #pragma once
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <cstddef>
@@ -51,7 +52,8 @@ class Adam {
     ValidateAdamOptions(options);
   }
 
-  /// One step with the options' learning rate, or `learning_rate` if positive.
+  /// One step with the options' learning rate, or `learning_rate` if positive. The update is one
+  /// loop in Scalar arithmetic (vectorisable): theta -= (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps).
   void Step(std::span<Scalar> params, std::span<const Scalar> gradient,
             double learning_rate = 0.0) {
     assert(params.size() == m_.size() && gradient.size() == m_.size());
@@ -61,14 +63,33 @@ class Adam {
     const double c2 = 1.0 - std::pow(options_.beta2, static_cast<double>(t_));
     const auto b1 = static_cast<Scalar>(options_.beta1);
     const auto b2 = static_cast<Scalar>(options_.beta2);
-    for (std::size_t i = 0; i < m_.size(); ++i) {
-      const Scalar g = gradient[i];
-      m_[i] = b1 * m_[i] + (Scalar(1) - b1) * g;
-      v_[i] = b2 * v_[i] + (Scalar(1) - b2) * g * g;
-      const double m_hat = static_cast<double>(m_[i]) / c1;
-      const double v_hat = static_cast<double>(v_[i]) / c2;
-      params[i] -= static_cast<Scalar>(lr * m_hat / (std::sqrt(v_hat) + options_.epsilon));
+    const auto step = static_cast<Scalar>(lr / c1);
+    const auto inv_sqrt_c2 = static_cast<Scalar>(1.0 / std::sqrt(c2));
+    const auto eps = static_cast<Scalar>(options_.epsilon);
+    Scalar* __restrict p = params.data();
+    const Scalar* __restrict g = gradient.data();
+    Scalar* __restrict m = m_.data();
+    Scalar* __restrict v = v_.data();
+    const std::size_t n = m_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      m[i] = b1 * m[i] + (Scalar(1) - b1) * g[i];
+      v[i] = b2 * v[i] + (Scalar(1) - b2) * g[i] * g[i];
+      p[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps);
     }
+  }
+
+  /// Optimiser state, for checkpoints.
+  std::span<const Scalar> first_moment() const { return m_; }
+  std::span<const Scalar> second_moment() const { return v_; }
+  /// Continues from a saved state; throws cai::Error if the sizes differ or steps < 0.
+  void RestoreState(long long steps, std::span<const Scalar> first, std::span<const Scalar> second) {
+    if (steps < 0 || first.size() != m_.size() || second.size() != v_.size()) {
+      throw Error(fmt::format("adam state: {} steps with moments of size {} and {} (expected steps >= 0 "
+                              "and size {})", steps, first.size(), second.size(), m_.size()));
+    }
+    t_ = steps;
+    std::copy(first.begin(), first.end(), m_.begin());
+    std::copy(second.begin(), second.end(), v_.begin());
   }
 
   long long steps() const { return t_; }
