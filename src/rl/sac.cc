@@ -1,0 +1,383 @@
+#include "cai/rl/sac.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cai/core/error.h"
+
+namespace cai::rl {
+namespace {
+
+void Require(bool ok, std::string_view field, const std::string& value, std::string_view expected) {
+  if (!ok) throw Error(fmt::format("{}: {} is invalid (expected {})", field, value, expected));
+}
+
+nn::Mlp MakeNet(int in, int out, const SacOptions& o, Rng& rng) {
+  return nn::Mlp({in, o.hidden, out, o.activation, nn::Activation::kIdentity}, rng);
+}
+
+}  // namespace
+
+void ValidateSacOptions(const SacOptions& o) {
+  for (std::size_t i = 0; i < o.hidden.size(); ++i) {
+    Require(o.hidden[i] >= 1 && o.hidden[i] <= 65536, fmt::format("hidden[{}]", i), std::to_string(o.hidden[i]),
+            "an integer in [1, 65536]");
+  }
+  Require(o.batch_size >= 1 && o.batch_size <= 1 << 20, "batch_size", std::to_string(o.batch_size),
+          "an integer in [1, 2^20]");
+  Require(o.buffer_size >= 1 && o.buffer_size <= std::int64_t{1} << 31, "buffer_size",
+          std::to_string(o.buffer_size), "an integer in [1, 2^31]");
+  Require(o.discount >= 0.0 && o.discount <= 1.0, "discount", fmt::format("{}", o.discount), "a number in [0, 1]");
+  Require(o.tau > 0.0 && o.tau <= 1.0, "tau", fmt::format("{}", o.tau), "a number in (0, 1]");
+  for (const auto& [name, lr] : {std::pair{"actor_learning_rate", o.actor_learning_rate},
+                                 std::pair{"critic_learning_rate", o.critic_learning_rate},
+                                 std::pair{"temperature_learning_rate", o.temperature_learning_rate}}) {
+    Require(std::isfinite(lr) && lr > 0.0, name, fmt::format("{}", lr), "a finite number > 0");
+  }
+  Require(o.learning_starts >= 0, "learning_starts", std::to_string(o.learning_starts), "an integer >= 0");
+  for (const auto& [name, v] : {std::pair{"train_frequency", o.train_frequency},
+                                std::pair{"gradient_steps", o.gradient_steps},
+                                std::pair{"policy_frequency", o.policy_frequency},
+                                std::pair{"target_update_interval", o.target_update_interval}}) {
+    Require(v >= 1 && v <= 1000000, name, std::to_string(v), "an integer in [1, 10^6]");
+  }
+  Require(std::isfinite(o.initial_temperature) && o.initial_temperature > 0.0, "initial_temperature",
+          fmt::format("{}", o.initial_temperature), "a finite number > 0");
+  if (o.target_entropy) {
+    Require(std::isfinite(*o.target_entropy), "target_entropy", fmt::format("{}", *o.target_entropy),
+            "a finite number");
+  }
+  Require(std::isfinite(o.log_std_min) && std::isfinite(o.log_std_max) && o.log_std_min < o.log_std_max,
+          "log_std_min", fmt::format("{} (log_std_max {})", o.log_std_min, o.log_std_max),
+          "finite numbers with log_std_min < log_std_max");
+  Require(std::isfinite(o.max_grad_norm) && o.max_grad_norm >= 0.0, "max_grad_norm",
+          fmt::format("{}", o.max_grad_norm), "a finite number >= 0 (0 = no clipping)");
+}
+
+nlohmann::json SacOptionsToJson(const SacOptions& o) {
+  nlohmann::json j;
+  j["hidden"] = o.hidden;
+  j["activation"] = std::string(nn::ActivationName(o.activation));
+  j["batch_size"] = o.batch_size;
+  j["buffer_size"] = o.buffer_size;
+  j["discount"] = o.discount;
+  j["tau"] = o.tau;
+  j["actor_learning_rate"] = o.actor_learning_rate;
+  j["critic_learning_rate"] = o.critic_learning_rate;
+  j["temperature_learning_rate"] = o.temperature_learning_rate;
+  j["learning_starts"] = o.learning_starts;
+  j["train_frequency"] = o.train_frequency;
+  j["gradient_steps"] = o.gradient_steps;
+  j["policy_frequency"] = o.policy_frequency;
+  j["target_update_interval"] = o.target_update_interval;
+  j["initial_temperature"] = o.initial_temperature;
+  j["auto_temperature"] = o.auto_temperature;
+  j["target_entropy"] = o.target_entropy ? nlohmann::json(*o.target_entropy) : nlohmann::json(nullptr);
+  j["log_std_min"] = o.log_std_min;
+  j["log_std_max"] = o.log_std_max;
+  j["max_grad_norm"] = o.max_grad_norm;
+  j["seed"] = o.seed;
+  return j;
+}
+
+SacOptions SacOptionsFromJson(const nlohmann::json& j, const SacOptions& base) {
+  if (!j.is_object()) throw Error("sac options: expected a JSON object");
+  SacOptions o = base;
+  for (const auto& [key, value] : j.items()) {
+    const auto wrong = [&](std::string_view expected) {
+      return Error(fmt::format("sac option \"{}\": {} is invalid (expected {})", key, value.dump(), expected));
+    };
+    const auto number = [&]() {
+      if (!value.is_number()) throw wrong("a number");
+      return value.get<double>();
+    };
+    const auto integer = [&]() -> std::int64_t {
+      if (!value.is_number_integer()) throw wrong("an integer");
+      return value.get<std::int64_t>();
+    };
+    if (key == "hidden") {
+      if (!value.is_array()) throw wrong("an array of layer sizes");
+      o.hidden.clear();
+      for (const auto& h : value) {
+        if (!h.is_number_integer()) throw wrong("an array of integers");
+        o.hidden.push_back(h.get<int>());
+      }
+    } else if (key == "activation") {
+      if (!value.is_string()) throw wrong("a string");
+      o.activation = nn::ParseActivation(value.get<std::string>(), "sac option \"activation\"");
+    } else if (key == "batch_size") {
+      o.batch_size = static_cast<int>(integer());
+    } else if (key == "buffer_size") {
+      o.buffer_size = integer();
+    } else if (key == "discount") {
+      o.discount = number();
+    } else if (key == "tau") {
+      o.tau = number();
+    } else if (key == "actor_learning_rate") {
+      o.actor_learning_rate = number();
+    } else if (key == "critic_learning_rate") {
+      o.critic_learning_rate = number();
+    } else if (key == "temperature_learning_rate") {
+      o.temperature_learning_rate = number();
+    } else if (key == "learning_starts") {
+      o.learning_starts = integer();
+    } else if (key == "train_frequency") {
+      o.train_frequency = static_cast<int>(integer());
+    } else if (key == "gradient_steps") {
+      o.gradient_steps = static_cast<int>(integer());
+    } else if (key == "policy_frequency") {
+      o.policy_frequency = static_cast<int>(integer());
+    } else if (key == "target_update_interval") {
+      o.target_update_interval = static_cast<int>(integer());
+    } else if (key == "initial_temperature") {
+      o.initial_temperature = number();
+    } else if (key == "auto_temperature") {
+      if (!value.is_boolean()) throw wrong("true or false");
+      o.auto_temperature = value.get<bool>();
+    } else if (key == "target_entropy") {
+      if (value.is_null()) {
+        o.target_entropy.reset();
+      } else {
+        o.target_entropy = number();
+      }
+    } else if (key == "log_std_min") {
+      o.log_std_min = number();
+    } else if (key == "log_std_max") {
+      o.log_std_max = number();
+    } else if (key == "max_grad_norm") {
+      o.max_grad_norm = number();
+    } else if (key == "seed") {
+      if (!value.is_number_unsigned()) throw wrong("an integer >= 0");
+      o.seed = value.get<std::uint64_t>();
+    } else {
+      throw Error(fmt::format("sac options: unknown key \"{}\"", key));
+    }
+  }
+  ValidateSacOptions(o);
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SquashedGaussianPolicy
+
+SquashedGaussianPolicy::SquashedGaussianPolicy(nn::Mlp actor, std::vector<double> action_low,
+                                               std::vector<double> action_high, double log_std_min,
+                                               double log_std_max)
+    : actor_(std::move(actor)),
+      low_(std::move(action_low)),
+      high_(std::move(action_high)),
+      log_std_min_(log_std_min),
+      log_std_max_(log_std_max),
+      workspace_(actor_, 1) {
+  if (low_.empty() || low_.size() != high_.size()) {
+    throw Error(fmt::format("action bounds: {} lower and {} upper bounds (expected the same number, >= 1)",
+                            low_.size(), high_.size()));
+  }
+  for (std::size_t i = 0; i < low_.size(); ++i) {
+    if (!(std::isfinite(low_[i]) && std::isfinite(high_[i]) && low_[i] < high_[i])) {
+      throw Error(fmt::format("action bounds[{}]: [{}, {}] is invalid (expected finite low < high; a "
+                              "squashed Gaussian policy needs a bounded Box action space)",
+                              i, low_[i], high_[i]));
+    }
+  }
+  if (actor_.output_dim() != 2 * action_dim()) {
+    throw Error(fmt::format("actor: {} outputs (expected 2 x {} action dimensions: mean and log-std)",
+                            actor_.output_dim(), action_dim()));
+  }
+}
+
+void SquashedGaussianPolicy::Rescale(std::span<const float> squashed, std::span<double> env_action) const {
+  for (std::size_t i = 0; i < low_.size(); ++i) {
+    env_action[i] = low_[i] + (static_cast<double>(squashed[i]) + 1.0) * 0.5 * (high_[i] - low_[i]);
+  }
+}
+
+void SquashedGaussianPolicy::Act(std::span<const float> observation, bool deterministic, Rng* rng,
+                                 std::span<float> squashed, std::span<double> env_action) {
+  const Eigen::Map<const nn::Matrix> x(observation.data(), static_cast<Eigen::Index>(observation.size()), 1);
+  const auto out = nn::Forward(actor_, workspace_, x);
+  const int d = action_dim();
+  for (int i = 0; i < d; ++i) {
+    float u = out(i, 0);
+    if (!deterministic) {
+      const float log_std = std::clamp(out(d + i, 0), static_cast<float>(log_std_min_), static_cast<float>(log_std_max_));
+      u += std::exp(log_std) * static_cast<float>(rng->Normal());
+    }
+    squashed[i] = std::tanh(u);
+  }
+  Rescale(squashed, env_action);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SacAgent
+
+SacAgent::SacAgent(int observation_dim, std::vector<double> action_low, std::vector<double> action_high,
+                   const SacOptions& options)
+    : options_((ValidateSacOptions(options), options)),
+      obs_dim_(observation_dim),
+      act_dim_(static_cast<int>(action_low.size())),
+      target_entropy_(options.target_entropy.value_or(-static_cast<double>(action_low.size()))),
+      rng_(options.seed),
+      policy_(MakeNet(observation_dim, 2 * act_dim_, options, rng_),
+              std::move(action_low), std::move(action_high), options.log_std_min, options.log_std_max),
+      q1_(MakeNet(observation_dim + act_dim_, 1, options, rng_)),
+      q2_(MakeNet(observation_dim + act_dim_, 1, options, rng_)),
+      q1_target_(q1_),
+      q2_target_(q2_),
+      actor_adam_(policy_.actor().num_parameters(), {.learning_rate = options.actor_learning_rate}),
+      q1_adam_(q1_.num_parameters(), {.learning_rate = options.critic_learning_rate}),
+      q2_adam_(q2_.num_parameters(), {.learning_rate = options.critic_learning_rate}),
+      log_temperature_(std::log(options.initial_temperature)),
+      temperature_adam_(1, {.learning_rate = options.temperature_learning_rate}),
+      buffer_(options.buffer_size, observation_dim, act_dim_),
+      batch_(observation_dim, act_dim_, options.batch_size),
+      actor_ws_(policy_.actor(), options.batch_size),
+      q1_ws_(q1_, options.batch_size),
+      q2_ws_(q2_, options.batch_size),
+      target_ws_(q1_, options.batch_size),
+      state_action_(obs_dim_ + act_dim_, options.batch_size),
+      next_state_action_(obs_dim_ + act_dim_, options.batch_size),
+      sample_(act_dim_, options.batch_size),
+      dloss_da_(act_dim_, options.batch_size),
+      target_(1, options.batch_size),
+      q_min_(1, options.batch_size),
+      dq1_(1, options.batch_size),
+      dq2_(1, options.batch_size),
+      dsa1_(obs_dim_ + act_dim_, options.batch_size),
+      dsa2_(obs_dim_ + act_dim_, options.batch_size),
+      dactor_(2 * act_dim_, options.batch_size),
+      one_obs_(obs_dim_, 1),
+      one_sa_(obs_dim_ + act_dim_, 1),
+      one_q_ws_(q1_, 1) {
+  if (observation_dim < 1) {
+    throw Error(fmt::format("observation_dim: {} is invalid (expected >= 1)", observation_dim));
+  }
+  stats_.temperature = temperature();
+}
+
+double SacAgent::temperature() const { return std::exp(log_temperature_); }
+
+void SacAgent::Act(std::span<const float> observation, bool deterministic, std::span<float> squashed,
+                   std::span<double> env_action) {
+  policy_.Act(observation, deterministic, &rng_, squashed, env_action);
+}
+
+void SacAgent::RandomAction(std::span<float> squashed, std::span<double> env_action) {
+  for (int i = 0; i < act_dim_; ++i) squashed[i] = static_cast<float>(2.0 * rng_.Uniform() - 1.0);
+  policy_.Rescale(squashed, env_action);
+}
+
+float SacAgent::QValue(int k, std::span<const float> observation, std::span<const float> squashed_action) {
+  for (int i = 0; i < obs_dim_; ++i) one_sa_(i, 0) = observation[i];
+  for (int i = 0; i < act_dim_; ++i) one_sa_(obs_dim_ + i, 0) = squashed_action[i];
+  return nn::Forward(k == 0 ? q1_ : q2_, one_q_ws_, one_sa_)(0, 0);
+}
+
+void SacAgent::SampleFromActorOutput(const Eigen::Ref<const nn::Matrix>& out, int batch) {
+  SampleSquashedGaussian(out, static_cast<float>(options_.log_std_min), static_cast<float>(options_.log_std_max),
+                         batch, rng_, sample_);
+}
+
+void SacAgent::StepOptimiser(nn::Mlp& net, Adam<float>& adam) {
+  if (options_.max_grad_norm > 0.0) {
+    nn::ClipGradientNorm(net.gradients(), static_cast<float>(options_.max_grad_norm));
+  }
+  adam.Step(net.parameters(), net.gradients());
+}
+
+void SacAgent::UpdateCritics() {
+  const int b = options_.batch_size;
+  const auto alpha = static_cast<float>(temperature());
+  const auto gamma = static_cast<float>(options_.discount);
+  // Target: y = r + gamma (1 - done) (min_k Qtarget_k(s', a') - alpha log pi(a'|s')).
+  SampleFromActorOutput(nn::Forward(policy_.actor(), actor_ws_, batch_.next_observations), b);
+  next_state_action_.topRows(obs_dim_) = batch_.next_observations;
+  next_state_action_.bottomRows(act_dim_) = sample_.squashed;
+  q_min_ = nn::Forward(q1_target_, target_ws_, next_state_action_);
+  q_min_ = q_min_.cwiseMin(nn::Forward(q2_target_, target_ws_, next_state_action_));
+  target_.array() = batch_.rewards.array() +
+                    gamma * (1.0f - batch_.terminated.array()) * (q_min_.array() - alpha * sample_.log_prob.array());
+
+  state_action_.topRows(obs_dim_) = batch_.observations;
+  state_action_.bottomRows(act_dim_) = batch_.actions;
+  const float inv_b = 1.0f / static_cast<float>(b);
+  {
+    const auto q1 = nn::Forward(q1_, q1_ws_, state_action_);
+    dq1_ = (q1 - target_) * inv_b;  // d/dq of 0.5 mean (q - y)^2
+    stats_.qf1_loss = static_cast<double>(dq1_.squaredNorm()) * b;
+    stats_.qf1_mean = static_cast<double>(q1.mean());
+  }
+  {
+    const auto q2 = nn::Forward(q2_, q2_ws_, state_action_);
+    dq2_ = (q2 - target_) * inv_b;
+    stats_.qf2_loss = static_cast<double>(dq2_.squaredNorm()) * b;
+  }
+  q1_.ZeroGradients();
+  nn::Backward(q1_, q1_ws_, dq1_, nullptr);
+  StepOptimiser(q1_, q1_adam_);
+  q2_.ZeroGradients();
+  nn::Backward(q2_, q2_ws_, dq2_, nullptr);
+  StepOptimiser(q2_, q2_adam_);
+}
+
+void SacAgent::UpdateActorAndTemperature() {
+  const int b = options_.batch_size;
+  const auto alpha = static_cast<float>(temperature());
+  const float inv_b = 1.0f / static_cast<float>(b);
+  const auto out = nn::Forward(policy_.actor(), actor_ws_, batch_.observations);
+  SampleFromActorOutput(out, b);
+  // state_action_ already holds s on top (UpdateCritics); put the reparameterised actions below.
+  state_action_.bottomRows(act_dim_) = sample_.squashed;
+  const auto q1 = nn::Forward(q1_, q1_ws_, state_action_);
+  const auto q2 = nn::Forward(q2_, q2_ws_, state_action_);
+  double actor_loss = 0.0;
+  for (int j = 0; j < b; ++j) {
+    const bool first = q1(0, j) <= q2(0, j);
+    const float q = first ? q1(0, j) : q2(0, j);
+    actor_loss += static_cast<double>(alpha * sample_.log_prob(0, j) - q);
+    dq1_(0, j) = first ? -inv_b : 0.0f;
+    dq2_(0, j) = first ? 0.0f : -inv_b;
+  }
+  stats_.actor_loss = actor_loss * inv_b;
+  // d(-min Q)/da through both critics, without touching their parameter gradients.
+  nn::Backward(q1_, q1_ws_, dq1_, &dsa1_, false);
+  nn::Backward(q2_, q2_ws_, dq2_, &dsa2_, false);
+  // Chain rule through a = tanh(mu + sigma eps) and log pi to the actor's outputs.
+  dloss_da_ = dsa1_.bottomRows(act_dim_) + dsa2_.bottomRows(act_dim_);
+  SquashedGaussianBackward(sample_, dloss_da_, alpha * inv_b, b, dactor_);
+  policy_.actor().ZeroGradients();
+  nn::Backward(policy_.actor(), actor_ws_, dactor_, nullptr);
+  StepOptimiser(policy_.actor(), actor_adam_);
+
+  const double mean_logp = static_cast<double>(sample_.log_prob.mean());
+  stats_.entropy = -mean_logp;
+  if (options_.auto_temperature) {
+    // L(log alpha) = -log alpha * (mean log pi + target entropy): gradient -(mean log pi + H*).
+    const double grad = -(mean_logp + target_entropy_);
+    stats_.temperature_loss = -log_temperature_ * (mean_logp + target_entropy_);
+    double param = log_temperature_;
+    temperature_adam_.Step(std::span<double>(&param, 1), std::span<const double>(&grad, 1));
+    log_temperature_ = param;
+  }
+  stats_.actor_updated = true;
+}
+
+const SacUpdateStats& SacAgent::Update() {
+  buffer_.Sample(rng_, batch_);
+  stats_.actor_updated = false;
+  UpdateCritics();
+  ++updates_;
+  if (updates_ % options_.policy_frequency == 0) UpdateActorAndTemperature();
+  if (updates_ % options_.target_update_interval == 0) {
+    const auto tau = static_cast<float>(options_.tau);
+    nn::PolyakUpdate(q1_target_.parameters(), q1_.parameters(), tau);
+    nn::PolyakUpdate(q2_target_.parameters(), q2_.parameters(), tau);
+  }
+  stats_.temperature = temperature();
+  return stats_;
+}
+
+}  // namespace cai::rl
