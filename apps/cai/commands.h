@@ -27,6 +27,7 @@ void AddSolveCommand(CLI::App& app);
 void AddExamplesCommand(CLI::App& app);
 void AddMdpCommands(CLI::App& app);
 void AddElboCommand(CLI::App& app);
+void AddTrainCommands(CLI::App& app);  // train sac, eval
 
 }  // namespace cai::cli
 

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   cai::cli::AddExamplesCommand(app);
   cai::cli::AddMdpCommands(app);
   cai::cli::AddElboCommand(app);
+  cai::cli::AddTrainCommands(app);
   try {
     std::string known;
     bool is_known = false;

@@ -1,0 +1,60 @@
+// SAC on a simulator: warm-up with uniform actions, then act with the stochastic actor, store the
+// transition, update every train_frequency steps. Time-limit truncations are not terminal.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cai/env/environment.h"
+#include "cai/rl/sac.h"
+#include "cai/rl/trainer.h"
+
+namespace cai::rl {
+
+/// SquashedGaussianPolicy acting deterministically (the squashed mean), as a Policy.
+class DeterministicSquashedGaussian : public Policy {
+ public:
+  explicit DeterministicSquashedGaussian(SquashedGaussianPolicy& policy) : policy_(&policy) {}
+  void Act(std::span<const float> observation, std::span<double> action) override;
+
+ private:
+  SquashedGaussianPolicy* policy_;
+  std::vector<float> squashed_;
+};
+
+class SacTrainer : public Trainer {
+ public:
+  /// `environment` must be a Gymnasium id known to env::MakeEnvironment with a bounded Box action
+  /// space; throws cai::Error otherwise (naming the space) or for invalid options / total_steps < 1.
+  /// The training environment is reset with options.seed; evaluation uses its own copy.
+  SacTrainer(std::string environment, const SacOptions& options, std::int64_t total_steps);
+
+  std::string algorithm() const override { return "sac"; }
+  std::int64_t step() const override { return step_; }
+  std::int64_t total_steps() const override { return total_steps_; }
+  std::optional<EpisodeStats> Step() override;
+  std::vector<std::pair<std::string, double>> Scalars() const override;
+  bool at_episode_boundary() const override { return episode_length_ == 0; }
+  EvaluationResult Evaluate(int episodes, std::uint64_t seed) override;
+  void SaveCheckpoint(nn::SafetensorsFile& file) const override;
+  void RestoreCheckpoint(const nn::SafetensorsFile& file) override;
+  void SavePolicy(nn::SafetensorsFile& file) const override;
+  nlohmann::json Config() const override;
+
+  SacAgent& agent() { return agent_; }
+  env::Environment& environment() { return *env_; }
+
+ private:
+  std::string env_name_;
+  std::unique_ptr<env::Environment> env_, eval_env_;
+  SacAgent agent_;
+  std::int64_t total_steps_;
+  std::int64_t step_ = 0;
+  std::int64_t episodes_ = 0;
+  double episode_return_ = 0;
+  int episode_length_ = 0;
+  std::vector<float> observation_, next_observation_, squashed_;
+  std::vector<double> action_;
+};
+
+}  // namespace cai::rl

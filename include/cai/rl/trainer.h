@@ -1,0 +1,78 @@
+// What every learning algorithm exposes to the run-directory driver (io::RunTraining): one
+// environment step at a time, scalars to log, evaluation, checkpoints and the final policy.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "cai/env/environment.h"
+
+namespace cai::nn {
+struct SafetensorsFile;
+}
+
+namespace cai::rl {
+
+/// A finished training episode.
+struct EpisodeStats {
+  std::int64_t end_step = 0;  ///< environment steps taken when it ended
+  double episodic_return = 0;
+  int length = 0;
+  bool truncated = false;     ///< ended by the time limit rather than a terminal state
+};
+
+/// Returns of deterministic evaluation episodes.
+struct EvaluationResult {
+  std::vector<double> returns;
+  std::vector<int> lengths;
+  double mean_return = 0, std_return = 0;  ///< population standard deviation
+};
+
+/// A deterministic policy that can be evaluated.
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  /// Writes the action for `observation` (action_dim numbers; a Discrete action as one integer).
+  virtual void Act(std::span<const float> observation, std::span<double> action) = 0;
+};
+
+/// Runs `episodes` episodes of `policy` in `env` (the first reset seeded with `seed`, later resets
+/// continuing its stream, so the same seed gives the same episodes). Throws cai::Error unless
+/// episodes >= 1.
+EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episodes, std::uint64_t seed);
+
+/// A learner driven one environment step at a time.
+class Trainer {
+ public:
+  virtual ~Trainer() = default;
+  /// "sac", "soft-q", ...
+  virtual std::string algorithm() const = 0;
+  /// Environment steps taken so far and the run's budget.
+  virtual std::int64_t step() const = 0;
+  virtual std::int64_t total_steps() const = 0;
+  /// One environment step and the updates due after it; the episode it finished, if any.
+  virtual std::optional<EpisodeStats> Step() = 0;
+  /// Scalars describing the latest updates (losses, temperature, ...), TensorBoard-style tags.
+  virtual std::vector<std::pair<std::string, double>> Scalars() const = 0;
+  /// True right after an episode ended (and the next began): checkpoints are taken only there, so a
+  /// checkpoint never has to capture a simulator mid-episode.
+  virtual bool at_episode_boundary() const = 0;
+  /// Deterministic evaluation of the current policy on a separate copy of the environment.
+  virtual EvaluationResult Evaluate(int episodes, std::uint64_t seed) = 0;
+  /// Everything needed to continue bit for bit (learner, environment generator, counters).
+  virtual void SaveCheckpoint(nn::SafetensorsFile& file) const = 0;
+  /// Throws cai::Error if the file does not belong to this algorithm/configuration.
+  virtual void RestoreCheckpoint(const nn::SafetensorsFile& file) = 0;
+  /// The policy alone (loadable for evaluation, and by PyTorch through safetensors).
+  virtual void SavePolicy(nn::SafetensorsFile& file) const = 0;
+  /// The resolved configuration (algorithm, environment, every option) as written to config.json.
+  virtual nlohmann::json Config() const = 0;
+};
+
+}  // namespace cai::rl

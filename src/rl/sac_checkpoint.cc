@@ -1,0 +1,152 @@
+// SAC state in safetensors: the policy file (actor only) and the full learner checkpoint.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cai/core/error.h"
+#include "cai/nn/mlp_safetensors.h"
+#include "cai/nn/safetensors.h"
+#include "cai/rl/sac.h"
+
+namespace cai::rl {
+namespace {
+
+using nn::DType;
+using nn::RequireTensor;
+using nn::Tensor;
+
+std::int64_t Size(std::size_t n) { return static_cast<std::int64_t>(n); }
+
+void PutAdam(nn::SafetensorsFile& f, const std::string& name, const Adam<float>& adam) {
+  f.tensors[name + ".m"] = Tensor::FromFloats(adam.first_moment(), {Size(adam.first_moment().size())});
+  f.tensors[name + ".v"] = Tensor::FromFloats(adam.second_moment(), {Size(adam.second_moment().size())});
+  const std::int64_t steps[] = {adam.steps()};
+  f.tensors[name + ".steps"] = Tensor::FromInt64(steps, {1});
+}
+
+void GetAdam(const nn::SafetensorsFile& f, const std::string& name, Adam<float>& adam) {
+  const std::int64_t n[] = {Size(adam.first_moment().size())}, one[] = {1};
+  const auto m = RequireTensor(f, name + ".m", DType::kF32, n).ToFloats();
+  const auto v = RequireTensor(f, name + ".v", DType::kF32, n).ToFloats();
+  const auto steps = RequireTensor(f, name + ".steps", DType::kI64, one).ToInt64();
+  adam.RestoreState(steps[0], m, v);
+}
+
+void PutRng(nn::SafetensorsFile& f, const std::string& name, const RngState& s) {
+  f.tensors[name] = Tensor::FromUint64(std::span<const std::uint64_t>(s.words.data(), 4), {4});
+  const double cached[] = {s.has_cached_normal ? 1.0 : 0.0, s.cached_normal};
+  f.tensors[name + "_normal"] = Tensor::FromDoubles(cached, {2});
+}
+
+RngState GetRng(const nn::SafetensorsFile& f, const std::string& name) {
+  const std::int64_t four[] = {4}, two[] = {2};
+  const auto words = RequireTensor(f, name, DType::kU64, four).ToUint64();
+  const auto cached = RequireTensor(f, name + "_normal", DType::kF64, two).ToDoubles();
+  RngState s;
+  for (int i = 0; i < 4; ++i) s.words[i] = words[i];
+  s.has_cached_normal = cached[0] != 0.0;
+  s.cached_normal = cached[1];
+  return s;
+}
+
+}  // namespace
+
+void SquashedGaussianPolicy::Save(nn::SafetensorsFile& file) const {
+  nn::AddMlp(file, "actor", actor_);
+  const nlohmann::json j = {{"kind", "squashed_gaussian"},
+                            {"action_low", low_},
+                            {"action_high", high_},
+                            {"log_std_min", log_std_min_},
+                            {"log_std_max", log_std_max_}};
+  file.metadata["policy"] = j.dump();
+}
+
+SquashedGaussianPolicy LoadSquashedGaussianPolicy(const nn::SafetensorsFile& file) {
+  const auto it = file.metadata.find("policy");
+  if (it == file.metadata.end()) throw Error("policy file: metadata \"policy\" is missing");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(it->second);
+    if (j.at("kind").get<std::string>() != "squashed_gaussian") {
+      throw Error(fmt::format("policy file: kind \"{}\" is not a squashed Gaussian policy",
+                              j.at("kind").get<std::string>()));
+    }
+    Rng unused(0);
+    nn::Mlp actor(nn::ReadMlpSpec(file, "actor"), unused);
+    nn::LoadMlpParameters(file, "actor", actor);
+    return SquashedGaussianPolicy(std::move(actor), j.at("action_low").get<std::vector<double>>(),
+                                  j.at("action_high").get<std::vector<double>>(), j.at("log_std_min").get<double>(),
+                                  j.at("log_std_max").get<double>());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("policy file: metadata \"policy\" is malformed ({})", e.what()));
+  }
+}
+
+void SacAgent::Save(nn::SafetensorsFile& f) const {
+  nn::AddMlp(f, "sac.actor", policy_.actor());
+  nn::AddMlp(f, "sac.q1", q1_);
+  nn::AddMlp(f, "sac.q2", q2_);
+  nn::AddMlp(f, "sac.q1_target", q1_target_);
+  nn::AddMlp(f, "sac.q2_target", q2_target_);
+  PutAdam(f, "sac.adam.actor", actor_adam_);
+  PutAdam(f, "sac.adam.q1", q1_adam_);
+  PutAdam(f, "sac.adam.q2", q2_adam_);
+  const double temperature_state[] = {log_temperature_, temperature_adam_.first_moment()[0],
+                                      temperature_adam_.second_moment()[0]};
+  f.tensors["sac.temperature"] = Tensor::FromDoubles(temperature_state, {3});
+  const std::int64_t counters[] = {updates_, temperature_adam_.steps()};
+  f.tensors["sac.counters"] = Tensor::FromInt64(counters, {2});
+  PutRng(f, "sac.rng", rng_.SaveState());
+  const ReplayBuffer::Contents c = buffer_.Save();
+  const std::int64_t cursor[] = {c.size, c.position};
+  f.tensors["sac.buffer.cursor"] = Tensor::FromInt64(cursor, {2});
+  f.tensors["sac.buffer.observations"] = Tensor::FromFloats(c.observations, {c.size, obs_dim_});
+  f.tensors["sac.buffer.actions"] = Tensor::FromFloats(c.actions, {c.size, act_dim_});
+  f.tensors["sac.buffer.rewards"] = Tensor::FromFloats(c.rewards, {c.size});
+  f.tensors["sac.buffer.next_observations"] = Tensor::FromFloats(c.next_observations, {c.size, obs_dim_});
+  f.tensors["sac.buffer.terminated"] = Tensor::FromBytes(c.terminated, {c.size});
+  f.metadata["sac.options"] = SacOptionsToJson(options_).dump();
+}
+
+void SacAgent::Restore(const nn::SafetensorsFile& f) {
+  const auto it = f.metadata.find("sac.options");
+  const std::string mine = SacOptionsToJson(options_).dump();
+  if (it == f.metadata.end() || it->second != mine) {
+    throw Error(fmt::format("checkpoint: SAC options {} differ from this run's {}",
+                            it == f.metadata.end() ? std::string("(missing)") : it->second, mine));
+  }
+  nn::LoadMlpParameters(f, "sac.actor", policy_.actor());
+  nn::LoadMlpParameters(f, "sac.q1", q1_);
+  nn::LoadMlpParameters(f, "sac.q2", q2_);
+  nn::LoadMlpParameters(f, "sac.q1_target", q1_target_);
+  nn::LoadMlpParameters(f, "sac.q2_target", q2_target_);
+  GetAdam(f, "sac.adam.actor", actor_adam_);
+  GetAdam(f, "sac.adam.q1", q1_adam_);
+  GetAdam(f, "sac.adam.q2", q2_adam_);
+  const std::int64_t three[] = {3}, two[] = {2};
+  const auto t = RequireTensor(f, "sac.temperature", DType::kF64, three).ToDoubles();
+  const auto counters = RequireTensor(f, "sac.counters", DType::kI64, two).ToInt64();
+  log_temperature_ = t[0];
+  const double m = t[1], v = t[2];
+  temperature_adam_.RestoreState(counters[1], std::span<const double>(&m, 1), std::span<const double>(&v, 1));
+  updates_ = counters[0];
+  rng_.RestoreState(GetRng(f, "sac.rng"));
+  const auto cursor = RequireTensor(f, "sac.buffer.cursor", DType::kI64, two).ToInt64();
+  ReplayBuffer::Contents c;
+  c.size = cursor[0];
+  c.position = cursor[1];
+  if (c.size < 0 || c.size > buffer_.capacity()) {
+    throw Error(fmt::format("checkpoint: replay buffer size {} is outside [0, {}]", c.size, buffer_.capacity()));
+  }
+  const std::int64_t obs_shape[] = {c.size, obs_dim_}, act_shape[] = {c.size, act_dim_}, n[] = {c.size};
+  c.observations = RequireTensor(f, "sac.buffer.observations", DType::kF32, obs_shape).ToFloats();
+  c.actions = RequireTensor(f, "sac.buffer.actions", DType::kF32, act_shape).ToFloats();
+  c.rewards = RequireTensor(f, "sac.buffer.rewards", DType::kF32, n).ToFloats();
+  c.next_observations = RequireTensor(f, "sac.buffer.next_observations", DType::kF32, obs_shape).ToFloats();
+  const Tensor& term = RequireTensor(f, "sac.buffer.terminated", DType::kU8, n);
+  c.terminated = term.bytes;
+  buffer_.Restore(c);
+  stats_ = SacUpdateStats{};
+  stats_.temperature = temperature();
+}
+
+}  // namespace cai::rl
