@@ -23,6 +23,9 @@ class MountainCarContinuous : public Environment {
  private:
   Space observation_space_, action_space_;
   double s_[4] = {0, 0, 0, 0};
+  // Gymnasium keeps the state in float32 after a step (float64 after reset), which changes how
+  // NumPy rounds 3 * position; SetState infers it from whether both values are float32 numbers.
+  bool float32_state_ = false;
 };
 
 }  // namespace cai::env
