@@ -126,7 +126,7 @@ void AddTrainSac(CLI::App& train) {
       steps = file_config["steps"].get<std::int64_t>();
     }
     if (file_config.contains("sac")) o = rl::SacOptionsFromJson(file_config["sac"], o);
-    if (file_config.contains("run")) run = io::RunOptionsFromJson(file_config["run"], {});
+    if (file_config.contains("run")) run = io::RunOptionsFromJson(file_config["run"], resuming ? f.resume : f.out);
     // Flags given explicitly win.
     const auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
     if (given("--env")) env = f.env;
