@@ -55,6 +55,14 @@ step "Fitting q by Adam on the ELBO (reparameterisation gradient): q approaches 
 step "A non-conjugate model (a coin, logistic link): exact values by quadrature, the best Gaussian still has a gap" \
   "$CAI" elbo --heads 7 --flips 10 --prior-var 4 --fit --steps 1000 --samples 100
 
+rm -rf "$OUT/sac_pendulum"  # a run directory is never overwritten: start afresh
+step "Soft Actor-Critic on Pendulum-v1 (2x64, batch 100, 8000 steps): the soft Bellman backup learned from samples" \
+  "$CAI" train sac --env Pendulum-v1 --steps 8000 --hidden 64,64 --batch 100 --seed 0 --eval-every 2000 \
+  --checkpoint-every 4000 --out "$OUT/sac_pendulum"
+
+step "Evaluate the saved policy (deterministic actions); TensorBoard: tensorboard --logdir $OUT" \
+  "$CAI" eval "$OUT/sac_pendulum" --episodes 5
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9

@@ -160,19 +160,20 @@ Eigen::Ref<const Matrix> Forward(const Mlp& net, MlpWorkspace& ws, const Eigen::
   ws.input_.leftCols(batch) = x;
   for (int l = 0; l < net.num_layers(); ++l) {
     auto out = ws.outputs_[l].leftCols(batch);
+    // Start from the bias and accumulate the product: one pass instead of zero-fill + bias add.
+    out.colwise() = net.bias(l);
     if (l == 0) {
-      out.noalias() = net.weight(l) * ws.input_.leftCols(batch);
+      out.noalias() += net.weight(l) * ws.input_.leftCols(batch);
     } else {
-      out.noalias() = net.weight(l) * ws.outputs_[l - 1].leftCols(batch);
+      out.noalias() += net.weight(l) * ws.outputs_[l - 1].leftCols(batch);
     }
-    out.colwise() += net.bias(l);
     ApplyActivation(net.layer_activation(l), out);
   }
   return ws.outputs_.back().leftCols(batch);
 }
 
 void Backward(Mlp& net, MlpWorkspace& ws, const Eigen::Ref<const Matrix>& output_gradient,
-              Matrix* input_gradient, bool accumulate_parameter_gradients) {
+              Matrix* input_gradient, ParameterGradients mode) {
   const int batch = ws.batch_;
   if (batch < 1 || output_gradient.rows() != net.output_dim() || output_gradient.cols() != batch) {
     throw Error(fmt::format("Backward: output gradient is {} x {} (expected {} x {} from the last Forward)",
@@ -189,9 +190,12 @@ void Backward(Mlp& net, MlpWorkspace& ws, const Eigen::Ref<const Matrix>& output
     auto delta = ws.deltas_[l].leftCols(batch);
     MultiplyByDerivative(net.layer_activation(l), delta, ws.outputs_[l].leftCols(batch));
     const auto layer_input = l == 0 ? ws.input_.leftCols(batch) : ws.outputs_[l - 1].leftCols(batch);
-    if (accumulate_parameter_gradients) {
+    if (mode == ParameterGradients::kAccumulate) {
       net.weight_gradient(l).noalias() += delta * layer_input.transpose();
       net.bias_gradient(l) += delta.rowwise().sum();
+    } else if (mode == ParameterGradients::kOverwrite) {
+      net.weight_gradient(l).noalias() = delta * layer_input.transpose();
+      net.bias_gradient(l) = delta.rowwise().sum();
     }
     if (l > 0) {
       ws.deltas_[l - 1].leftCols(batch).noalias() = net.weight(l).transpose() * delta;

@@ -315,11 +315,9 @@ void SacAgent::UpdateCritics() {
     dq2_ = (q2 - target_) * inv_b;
     stats_.qf2_loss = static_cast<double>(dq2_.squaredNorm()) * b;
   }
-  q1_.ZeroGradients();
-  nn::Backward(q1_, q1_ws_, dq1_, nullptr);
+  nn::Backward(q1_, q1_ws_, dq1_, nullptr, nn::ParameterGradients::kOverwrite);
   StepOptimiser(q1_, q1_adam_);
-  q2_.ZeroGradients();
-  nn::Backward(q2_, q2_ws_, dq2_, nullptr);
+  nn::Backward(q2_, q2_ws_, dq2_, nullptr, nn::ParameterGradients::kOverwrite);
   StepOptimiser(q2_, q2_adam_);
 }
 
@@ -343,24 +341,21 @@ void SacAgent::UpdateActorAndTemperature() {
   }
   stats_.actor_loss = actor_loss * inv_b;
   // d(-min Q)/da through both critics, without touching their parameter gradients.
-  nn::Backward(q1_, q1_ws_, dq1_, &dsa1_, false);
-  nn::Backward(q2_, q2_ws_, dq2_, &dsa2_, false);
+  nn::Backward(q1_, q1_ws_, dq1_, &dsa1_, nn::ParameterGradients::kSkip);
+  nn::Backward(q2_, q2_ws_, dq2_, &dsa2_, nn::ParameterGradients::kSkip);
   // Chain rule through a = tanh(mu + sigma eps) and log pi to the actor's outputs.
   dloss_da_ = dsa1_.bottomRows(act_dim_) + dsa2_.bottomRows(act_dim_);
   SquashedGaussianBackward(sample_, dloss_da_, alpha * inv_b, b, dactor_);
-  policy_.actor().ZeroGradients();
-  nn::Backward(policy_.actor(), actor_ws_, dactor_, nullptr);
+  nn::Backward(policy_.actor(), actor_ws_, dactor_, nullptr, nn::ParameterGradients::kOverwrite);
   StepOptimiser(policy_.actor(), actor_adam_);
 
   const double mean_logp = static_cast<double>(sample_.log_prob.mean());
   stats_.entropy = -mean_logp;
   if (options_.auto_temperature) {
     // L(log alpha) = -log alpha * (mean log pi + target entropy): gradient -(mean log pi + H*).
-    const double grad = -(mean_logp + target_entropy_);
+    temperature_gradient_ = -(mean_logp + target_entropy_);
     stats_.temperature_loss = -log_temperature_ * (mean_logp + target_entropy_);
-    double param = log_temperature_;
-    temperature_adam_.Step(std::span<double>(&param, 1), std::span<const double>(&grad, 1));
-    log_temperature_ = param;
+    temperature_adam_.Step(std::span<double>(&log_temperature_, 1), std::span<const double>(&temperature_gradient_, 1));
   }
   stats_.actor_updated = true;
 }

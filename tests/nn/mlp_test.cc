@@ -125,8 +125,12 @@ TEST(Mlp, ParameterGradientsAccumulateAndInputGradientIsOptional) {
   // Input gradient only: parameter gradients untouched.
   Matrix dx(2, 3);
   Forward(net, ws, x);
-  Backward(net, ws, g, &dx, /*accumulate_parameter_gradients=*/false);
+  Backward(net, ws, g, &dx, ParameterGradients::kSkip);
   for (std::size_t i = 0; i < once.size(); ++i) EXPECT_FLOAT_EQ(net.gradients()[i], 2.0f * once[i]);
+  // Overwrite: the gradients of this batch alone, whatever was there.
+  Forward(net, ws, x);
+  Backward(net, ws, g, nullptr, ParameterGradients::kOverwrite);
+  for (std::size_t i = 0; i < once.size(); ++i) EXPECT_FLOAT_EQ(net.gradients()[i], once[i]);
 }
 
 TEST(Mlp, ForwardOfOneColumnEqualsTheHandComputedNetwork) {

@@ -90,6 +90,13 @@ class Mlp {
   std::vector<float> gradients_;
 };
 
+/// What Backward does with d loss / d parameters.
+enum class ParameterGradients {
+  kAccumulate,  ///< add into net.gradients()
+  kOverwrite,   ///< write into net.gradients() (saves zeroing them first)
+  kSkip,        ///< leave net.gradients() alone (only the input gradient is wanted)
+};
+
 /// The per-batch state of one network evaluation: every layer's output for up to `max_batch`
 /// columns, kept for Backward. One workspace per concurrent evaluation (e.g. a critic evaluated on
 /// (s, a) and on (s', a') needs two). Allocated once; Forward/Backward never allocate.
@@ -102,7 +109,7 @@ class MlpWorkspace {
 
  private:
   friend Eigen::Ref<const Matrix> Forward(const Mlp&, MlpWorkspace&, const Eigen::Ref<const Matrix>&);
-  friend void Backward(Mlp&, MlpWorkspace&, const Eigen::Ref<const Matrix>&, Matrix*, bool);
+  friend void Backward(Mlp&, MlpWorkspace&, const Eigen::Ref<const Matrix>&, Matrix*, ParameterGradients);
   int max_batch_;
   int batch_ = 0;
   Matrix input_;                     // copy of the last input (in x max_batch)
@@ -114,12 +121,11 @@ class MlpWorkspace {
 /// views ws and stays valid until the next Forward with the same workspace.
 Eigen::Ref<const Matrix> Forward(const Mlp& net, MlpWorkspace& ws, const Eigen::Ref<const Matrix>& x);
 
-/// Back-propagates d loss / d y (output_dim x batch of the last Forward with `ws`).
-/// If `accumulate_parameter_gradients`, adds d loss / d parameters into net.gradients().
-/// If `input_gradient` is not null it receives d loss / d x (input_dim x batch); it must already
-/// have that shape (so that no allocation happens).
+/// Back-propagates d loss / d y (output_dim x batch of the last Forward with `ws`) into the
+/// parameter gradients as `mode` says. If `input_gradient` is not null it receives d loss / d x
+/// (input_dim x batch); it must already have that shape (so that no allocation happens).
 void Backward(Mlp& net, MlpWorkspace& ws, const Eigen::Ref<const Matrix>& output_gradient,
-              Matrix* input_gradient, bool accumulate_parameter_gradients = true);
+              Matrix* input_gradient, ParameterGradients mode = ParameterGradients::kAccumulate);
 
 /// target <- (1 - tau) * target + tau * source (Polyak averaging of target networks).
 void PolyakUpdate(std::span<float> target, std::span<const float> source, float tau);

@@ -166,6 +166,7 @@ class SacAgent {
   nn::Mlp q1_, q2_, q1_target_, q2_target_;
   Adam<float> actor_adam_, q1_adam_, q2_adam_;
   double log_temperature_;
+  double temperature_gradient_ = 0.0;
   Adam<double> temperature_adam_;
   ReplayBuffer buffer_;
   std::int64_t updates_ = 0;
