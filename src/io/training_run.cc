@@ -1,5 +1,6 @@
 #include "cai/io/training_run.h"
 
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -46,7 +47,13 @@ void TruncateMetrics(const fs::path& path, std::int64_t last_step, bool csv) {
     if (csv && first) {
       keep = true;  // header
     } else if (csv) {
-      keep = std::stoll(line.substr(0, line.find(','))) <= last_step;
+      const std::string step = line.substr(0, line.find(','));
+      std::int64_t value = 0;
+      const auto [ptr, ec] = std::from_chars(step.data(), step.data() + step.size(), value);
+      if (ec != std::errc() || ptr != step.data() + step.size()) {
+        throw Error(fmt::format("{}: line \"{}\" does not start with a step number", path.string(), line));
+      }
+      keep = value <= last_step;
     } else {
       const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       keep = j.is_object() && j.contains("step") && j["step"].get<std::int64_t>() <= last_step;
