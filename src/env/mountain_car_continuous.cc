@@ -1,93 +1,101 @@
 #include "cai/env/mountain_car_continuous.h"
 
-#include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
+
+#include "cai/core/error.h"
 
 namespace cai::env {
 namespace {
-constexpr double kMinPosition = -1.2, kMaxPosition = 0.6, kMaxSpeed = 0.07, kGoalPosition = 0.45,
-                 kGoalVelocity = 0.0, kPower = 0.0015;
-// Gymnasium stores the state as float32 after every step.
-double F32(double x) { return static_cast<double>(static_cast<float>(x)); }
+
+// A number as the reference implementation holds it, so that its arithmetic can be reproduced
+// bit for bit. NumPy 2's promotion rules (NEP 50): float32 op Python float -> float32 (the Python
+// float is rounded to float32 first), float32 op float64 -> float64, and a comparison of a float32
+// with a Python float is done in float32. Python floats and float64 otherwise behave as doubles.
+enum class Kind { kFloat32, kFloat64, kPython };
+
+struct Scalar {
+  double value;
+  Kind kind;
+};
+
+Kind Promote(Kind a, Kind b) {
+  if (a == Kind::kFloat64 || b == Kind::kFloat64) return Kind::kFloat64;
+  if (a == Kind::kFloat32 || b == Kind::kFloat32) return Kind::kFloat32;
+  return Kind::kPython;
+}
+
+Scalar Add(Scalar a, Scalar b) {
+  const Kind kind = Promote(a.kind, b.kind);
+  if (kind == Kind::kFloat32) {
+    const float sum = static_cast<float>(a.value) + static_cast<float>(b.value);
+    return {sum, kind};
+  }
+  return {a.value + b.value, kind};
+}
+
+// a > bound, a < bound, a >= bound, a == bound for a Python-float `bound`.
+double ComparisonValue(const Scalar& a, double bound) {
+  return a.kind == Kind::kFloat32 ? static_cast<double>(static_cast<float>(bound)) : bound;
+}
+bool Greater(const Scalar& a, double bound) { return a.value > ComparisonValue(a, bound); }
+bool Less(const Scalar& a, double bound) { return a.value < ComparisonValue(a, bound); }
+bool GreaterEqual(const Scalar& a, double bound) { return a.value >= ComparisonValue(a, bound); }
+bool Equal(const Scalar& a, double bound) { return a.value == ComparisonValue(a, bound); }
+
 }  // namespace
 
 MountainCarContinuous::MountainCarContinuous()
-    : Environment(999),
+    : Environment(kMaxEpisodeSteps),
       observation_space_(Space::Box({kMinPosition, -kMaxSpeed}, {kMaxPosition, kMaxSpeed})),
       action_space_(Space::Box({-1.0}, {1.0})) {}
 
-std::string_view MountainCarContinuous::name() const { return "MountainCarContinuous-v0"; }
-int MountainCarContinuous::state_dim() const { return 2; }
-std::vector<double> MountainCarContinuous::state() const { return {s_[0], s_[1]}; }
-void MountainCarContinuous::DoSetState(std::span<const double> state) {
-  s_[0] = state[0];
-  s_[1] = state[1];
-  float32_state_ = F32(s_[0]) == s_[0] && F32(s_[1]) == s_[1];
-}
-
-void MountainCarContinuous::Observe(std::span<float> obs) const {
-  obs[0] = static_cast<float>(s_[0]);
-  obs[1] = static_cast<float>(s_[1]);
+void MountainCarContinuous::Observe(std::span<float> observation) const {
+  observation[0] = position_;
+  observation[1] = velocity_;
 }
 
 void MountainCarContinuous::DoReset() {
-  s_[0] = -0.6 + 0.2 * rng_.Uniform();
-  s_[1] = 0.0;
-  float32_state_ = false;  // Gymnasium's reset state is float64
+  position_ = static_cast<float>(-0.6 + 0.2 * rng_.Uniform());
+  velocity_ = 0.0f;
 }
-
-// Gymnasium's step mixes NumPy float32/float64 scalars with Python floats, and NumPy 2 (NEP 50)
-// decides each operation's precision from the operand types: a Python float is "weak" and takes the
-// other operand's type. We replay those rules so that every rounding matches:
-//   state float32 (after a step) or float64 (after reset); the action float64; force is the action
-//   (float64) or, when clipped, a Python float; the speed and position clips assign Python floats.
-namespace {
-enum class Kind { kWeak, kF32, kF64 };
-struct Num {
-  double v;
-  Kind k;
-};
-Kind Promote(Kind a, Kind b) {
-  if (a == Kind::kF64 || b == Kind::kF64) return Kind::kF64;
-  if (a == Kind::kF32 || b == Kind::kF32) return Kind::kF32;
-  return Kind::kWeak;
-}
-template <typename Op>
-Num Apply(Num a, Num b, Op op) {
-  const Kind k = Promote(a.k, b.k);
-  if (k == Kind::kF32) return {F32(op(F32(a.v), F32(b.v))), k};  // one float32 operation, correctly rounded
-  return {op(a.v, b.v), k};
-}
-Num Add(Num a, Num b) { return Apply(a, b, [](double x, double y) { return x + y; }); }
-Num Sub(Num a, Num b) { return Apply(a, b, [](double x, double y) { return x - y; }); }
-Num Mul(Num a, Num b) { return Apply(a, b, [](double x, double y) { return x * y; }); }
-// a > c, a < c, a >= c, a == c for a Python float constant c (cast to float32 when a is float32).
-double Cmp(Num a, double c) { return a.k == Kind::kF32 ? F32(c) : c; }
-Num Weak(double v) { return {v, Kind::kWeak}; }
-}  // namespace
 
 StepResult MountainCarContinuous::DoStep(std::span<const double> action) {
-  const Kind state_kind = float32_state_ ? Kind::kF32 : Kind::kF64;
-  Num position{s_[0], state_kind}, velocity{s_[1], state_kind};
   const double a = action[0];
-  const Num force = a < -1.0 ? Weak(-1.0) : a > 1.0 ? Weak(1.0) : Num{a, Kind::kF64};
-  const Num angle = Mul(Weak(3), position);
-  const Num cosine = Weak(std::cos(angle.v));
-  velocity = Add(velocity, Sub(Mul(force, Weak(kPower)), Mul(Weak(0.0025), cosine)));
-  if (velocity.v > Cmp(velocity, kMaxSpeed)) velocity = Weak(kMaxSpeed);
-  if (velocity.v < Cmp(velocity, -kMaxSpeed)) velocity = Weak(-kMaxSpeed);
-  position = Add(position, velocity);
-  if (position.v > Cmp(position, kMaxPosition)) position = Weak(kMaxPosition);
-  if (position.v < Cmp(position, kMinPosition)) position = Weak(kMinPosition);
-  if (position.v == Cmp(position, kMinPosition) && velocity.v < 0) velocity = Weak(0.0);
-  const bool terminated =
-      position.v >= Cmp(position, kGoalPosition) && velocity.v >= Cmp(velocity, kGoalVelocity);
-  double reward = terminated ? 100.0 : 0.0;
-  reward -= a * a * 0.1;  // the unclipped action, as Gymnasium
-  s_[0] = F32(position.v);
-  s_[1] = F32(velocity.v);
-  float32_state_ = true;
-  return {reward, terminated, false};
+  // Clipping replaces the action by a Python-float bound; an in-range action stays float64.
+  const Scalar force = a < -1.0 ? Scalar{-1.0, Kind::kPython}
+                       : a > 1.0 ? Scalar{1.0, Kind::kPython}
+                                 : Scalar{a, Kind::kFloat64};
+  // 3 * position is a float32 product (exact in double, then rounded once to float32).
+  const double three_position = static_cast<float>(3.0 * static_cast<double>(position_));
+  const Scalar drive{force.value * kPower - 0.0025 * std::cos(three_position), force.kind};
+
+  Scalar velocity = Add(Scalar{velocity_, Kind::kFloat32}, drive);
+  if (Greater(velocity, kMaxSpeed)) velocity = {kMaxSpeed, Kind::kPython};
+  if (Less(velocity, -kMaxSpeed)) velocity = {-kMaxSpeed, Kind::kPython};
+  Scalar position = Add(Scalar{position_, Kind::kFloat32}, velocity);
+  if (Greater(position, kMaxPosition)) position = {kMaxPosition, Kind::kPython};
+  if (Less(position, kMinPosition)) position = {kMinPosition, Kind::kPython};
+  if (Equal(position, kMinPosition) && velocity.value < 0.0) velocity = {0.0, Kind::kPython};
+
+  const bool terminated = GreaterEqual(position, kGoalPosition) && velocity.value >= 0.0;
+  const double reward = (terminated ? 100.0 : 0.0) - (a * a) * 0.1;
+
+  position_ = static_cast<float>(position.value);
+  velocity_ = static_cast<float>(velocity.value);
+  return StepResult{.reward = reward, .terminated = terminated, .truncated = false};
+}
+
+void MountainCarContinuous::DoSetState(std::span<const double> state) {
+  const float position = static_cast<float>(state[0]);
+  const float velocity = static_cast<float>(state[1]);
+  if (!std::isfinite(position) || !std::isfinite(velocity)) {
+    throw Error(fmt::format("{}: state = [{}, {}] overflows float32; expected |entries| <= {}",
+                            name(), state[0], state[1], 3.4028234663852886e38));
+  }
+  position_ = position;
+  velocity_ = velocity;
 }
 
 }  // namespace cai::env

@@ -7,42 +7,103 @@
 #include "cai/core/error.h"
 
 namespace cai::env {
+namespace {
 
-VectorEnv::VectorEnv(std::string_view name, int num_envs) {
-  if (num_envs < 1 || num_envs > 65536) {
-    throw Error(fmt::format("num_envs: {} is invalid (expected an integer in [1, 65536])", num_envs));
-  }
-  for (int i = 0; i < num_envs; ++i) envs_.push_back(MakeEnvironment(name));
+// Throws unless size == rows * cols; `cols_name` empty means a vector of `rows`. Formats only on
+// failure, so the check does not allocate.
+void CheckSize(std::string_view field, std::size_t size, std::size_t rows, std::size_t cols,
+               std::string_view cols_name, bool may_be_empty = false) {
+  if (size == rows * cols || (may_be_empty && size == 0)) return;
+  const std::string shape = cols_name.empty()
+                                ? fmt::format("num_envs {}", rows)
+                                : fmt::format("num_envs {} x {} {}", rows, cols_name, cols);
+  throw Error(fmt::format("VectorEnv: {} has {} entries; expected {} ({}{})", field, size,
+                          rows * cols, shape, may_be_empty ? ", or empty" : ""));
 }
+
+}  // namespace
+
+VectorEnv::VectorEnv(int num_envs, const Factory& factory) {
+  if (num_envs < 1) throw Error(fmt::format("VectorEnv: num_envs = {}; expected >= 1", num_envs));
+  if (!factory) throw Error("VectorEnv: factory is empty; expected a callable");
+  envs_.reserve(num_envs);
+  for (int i = 0; i < num_envs; ++i) {
+    std::unique_ptr<Environment> env = factory();
+    if (env == nullptr) {
+      throw Error(fmt::format("VectorEnv: factory returned null for copy {}; expected an "
+                              "environment",
+                              i));
+    }
+    if (i > 0) {
+      const Environment& first = *envs_[0];
+      const std::string obs = env->observation_space().ToString();
+      const std::string act = env->action_space().ToString();
+      if (obs != first.observation_space().ToString() || act != first.action_space().ToString()) {
+        throw Error(fmt::format(
+            "VectorEnv: copy {} ({}) has spaces {} -> {}; expected those of copy 0 ({}): {} -> {}",
+            i, env->name(), obs, act, first.name(), first.observation_space().ToString(),
+            first.action_space().ToString()));
+      }
+    }
+    env->rng() = Rng(static_cast<std::uint64_t>(i));
+    envs_.push_back(std::move(env));
+  }
+}
+
+VectorEnv::VectorEnv(int num_envs, std::string_view name)
+    : VectorEnv(num_envs, [name] { return MakeEnvironment(name); }) {}
 
 void VectorEnv::Reset(std::optional<std::uint64_t> seed, std::span<float> observations) {
-  const auto d = static_cast<std::size_t>(observation_dim());
-  for (std::size_t i = 0; i < envs_.size(); ++i) {
-    envs_[i]->Reset(seed ? std::optional<std::uint64_t>(*seed + i) : std::nullopt, observations.subspan(i * d, d));
+  const std::size_t n = envs_.size();
+  const std::size_t d = observation_dim();
+  CheckSize("observations", observations.size(), n, d, "observation_dim");
+  for (std::size_t i = 0; i < n; ++i) {
+    std::optional<std::uint64_t> copy_seed;
+    if (seed.has_value()) copy_seed = *seed + i;
+    envs_[i]->Reset(copy_seed, observations.subspan(i * d, d));
   }
+  started_ = true;
 }
 
-void VectorEnv::Step(std::span<const double> actions, std::span<float> observations, std::span<double> rewards,
-                     std::span<std::uint8_t> terminated, std::span<std::uint8_t> truncated,
-                     std::span<float> final_observations) {
-  const auto n = envs_.size();
-  const auto d = static_cast<std::size_t>(observation_dim());
-  const auto a = static_cast<std::size_t>(action_dim());
-  if (actions.size() != n * a || observations.size() != n * d || rewards.size() != n || terminated.size() != n ||
-      truncated.size() != n || final_observations.size() != n * d) {
-    throw Error(fmt::format("VectorEnv::Step: buffers of {} actions, {} observations, {} rewards (expected {}, {}, {})",
-                            actions.size(), observations.size(), rewards.size(), n * a, n * d, n));
-  }
+void VectorEnv::CheckOutputs(const VectorStepOutputs& outputs) const {
+  const std::size_t n = envs_.size();
+  const std::size_t d = observation_dim();
+  CheckSize("observations", outputs.observations.size(), n, d, "observation_dim");
+  CheckSize("rewards", outputs.rewards.size(), n, 1, "");
+  CheckSize("terminated", outputs.terminated.size(), n, 1, "");
+  CheckSize("truncated", outputs.truncated.size(), n, 1, "");
+  CheckSize("final_observations", outputs.final_observations.size(), n, d, "observation_dim",
+            /*may_be_empty=*/true);
+}
+
+void VectorEnv::Step(std::span<const double> actions, const VectorStepOutputs& outputs) {
+  if (!started_) throw Error("VectorEnv: Step called before Reset; call Reset first");
+  const std::size_t n = envs_.size();
+  const std::size_t d = observation_dim();
+  const std::size_t a = action_dim();
+  CheckSize("actions", actions.size(), n, a, "action_dim");
+  CheckOutputs(outputs);
   for (std::size_t i = 0; i < n; ++i) {
-    const auto obs = observations.subspan(i * d, d);
-    const StepResult r = envs_[i]->Step(actions.subspan(i * a, a), obs);
-    rewards[i] = r.reward;
-    terminated[i] = r.terminated;
-    truncated[i] = r.truncated;
-    if (r.terminated || r.truncated) {
-      std::copy(obs.begin(), obs.end(), final_observations.begin() + static_cast<std::ptrdiff_t>(i * d));
-      envs_[i]->Reset(std::nullopt, obs);
+    try {
+      envs_[i]->CheckAction(actions.subspan(i * a, a));
+    } catch (const Error& e) {
+      throw Error(fmt::format("VectorEnv: actions row {}: {}", i, e.what()));
     }
+  }
+
+  const bool keep_final = !outputs.final_observations.empty();
+  for (std::size_t i = 0; i < n; ++i) {
+    Environment& env = *envs_[i];
+    const std::span<float> observation = outputs.observations.subspan(i * d, d);
+    const StepResult result = env.Step(actions.subspan(i * a, a), observation);
+    outputs.rewards[i] = result.reward;
+    outputs.terminated[i] = result.terminated ? 1 : 0;
+    outputs.truncated[i] = result.truncated ? 1 : 0;
+    if (keep_final) {
+      std::copy(observation.begin(), observation.end(),
+                outputs.final_observations.begin() + static_cast<std::ptrdiff_t>(i * d));
+    }
+    if (result.terminated || result.truncated) env.Reset(std::nullopt, observation);
   }
 }
 

@@ -36,9 +36,12 @@ nlohmann::json EvaluationToJson(const rl::EvaluationResult& e, std::int64_t step
 }
 
 // Keeps the lines of a metrics file whose step is <= `last_step` (header kept), rewritten atomically.
+// A killed run may leave a partly written last line (no newline): it is dropped.
 void TruncateMetrics(const fs::path& path, std::int64_t last_step, bool csv) {
   if (!fs::exists(path)) return;
-  std::istringstream in(ReadFile(path));
+  std::string text = ReadFile(path);
+  text.erase(text.find_last_of('\n') == std::string::npos ? 0 : text.find_last_of('\n') + 1);
+  std::istringstream in(text);
   std::string line, kept;
   bool first = true;
   while (std::getline(in, line)) {
@@ -102,11 +105,13 @@ RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
       logger.Log(s, {{"eval/mean_return", e.mean_return}, {"eval/std_return", e.std_return}});
     }
     if (s >= next_checkpoint && s < total && trainer.at_episode_boundary()) {
+      // Metrics first: once the checkpoint exists, everything logged up to it must be on disk (a
+      // run killed right after the rename resumes from here and keeps exactly these rows).
+      logger.Flush();
       nn::SafetensorsFile file;
       trainer.SaveCheckpoint(file);
       file.metadata["step"] = std::to_string(s);
       nn::SaveSafetensors(o.directory / kCheckpoint, file);
-      logger.Flush();
       next_checkpoint = next_multiple(s, o.checkpoint_interval);
     }
     if (progress) progress->Update(s, recent_return);

@@ -141,7 +141,7 @@ class TrainTest(unittest.TestCase):
     def test_bad_input_is_one_line_exit_2(self):
         d = os.path.join(self.dir, "x")
         self.assertUsageError(run("train", "sac", "--env", "CartPole-v1", "--out", d), "Discrete(2)")
-        self.assertUsageError(run("train", "sac", "--env", "Nope-v0", "--out", d), "unknown environment \"Nope-v0\"")
+        self.assertUsageError(run("train", "sac", "--env", "Nope-v0", "--out", d), "\"Nope-v0\" is not a known environment")
         self.assertUsageError(run("train", "sac", "--hidden", "64,x", "--out", d), "--hidden")
         self.assertUsageError(run("train", "sac", "--batch", "0", "--out", d), "batch_size: 0 is invalid")
         self.assertUsageError(run("train", "sac", "--tau", "2", "--out", d), "tau: 2 is invalid")
