@@ -210,4 +210,21 @@ const Tensor& RequireTensor(const SafetensorsFile& file, std::string_view name, 
   return t;
 }
 
+void PutRngState(SafetensorsFile& file, const std::string& name, const RngState& state) {
+  file.tensors[name] = Tensor::FromUint64(std::span<const std::uint64_t>(state.words.data(), 4), {4});
+  const double cached[] = {state.has_cached_normal ? 1.0 : 0.0, state.cached_normal};
+  file.tensors[name + "_normal"] = Tensor::FromDoubles(cached, {2});
+}
+
+RngState GetRngState(const SafetensorsFile& file, const std::string& name) {
+  const std::int64_t four[] = {4}, two[] = {2};
+  const auto words = RequireTensor(file, name, DType::kU64, four).ToUint64();
+  const auto cached = RequireTensor(file, name + "_normal", DType::kF64, two).ToDoubles();
+  RngState state;
+  for (int i = 0; i < 4; ++i) state.words[i] = words[i];
+  state.has_cached_normal = cached[0] != 0.0;
+  state.cached_normal = cached[1];
+  return state;
+}
+
 }  // namespace cai::nn

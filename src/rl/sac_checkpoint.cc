@@ -31,23 +31,6 @@ void GetAdam(const nn::SafetensorsFile& f, const std::string& name, Adam<float>&
   adam.RestoreState(steps[0], m, v);
 }
 
-void PutRng(nn::SafetensorsFile& f, const std::string& name, const RngState& s) {
-  f.tensors[name] = Tensor::FromUint64(std::span<const std::uint64_t>(s.words.data(), 4), {4});
-  const double cached[] = {s.has_cached_normal ? 1.0 : 0.0, s.cached_normal};
-  f.tensors[name + "_normal"] = Tensor::FromDoubles(cached, {2});
-}
-
-RngState GetRng(const nn::SafetensorsFile& f, const std::string& name) {
-  const std::int64_t four[] = {4}, two[] = {2};
-  const auto words = RequireTensor(f, name, DType::kU64, four).ToUint64();
-  const auto cached = RequireTensor(f, name + "_normal", DType::kF64, two).ToDoubles();
-  RngState s;
-  for (int i = 0; i < 4; ++i) s.words[i] = words[i];
-  s.has_cached_normal = cached[0] != 0.0;
-  s.cached_normal = cached[1];
-  return s;
-}
-
 }  // namespace
 
 void SquashedGaussianPolicy::Save(nn::SafetensorsFile& file) const {
@@ -95,7 +78,7 @@ void SacAgent::Save(nn::SafetensorsFile& f) const {
   f.tensors["sac.temperature"] = Tensor::FromDoubles(temperature_state, {3});
   const std::int64_t counters[] = {updates_, temperature_adam_.steps()};
   f.tensors["sac.counters"] = Tensor::FromInt64(counters, {2});
-  PutRng(f, "sac.rng", rng_.SaveState());
+  nn::PutRngState(f, "sac.rng", rng_.SaveState());
   const ReplayBuffer::Contents c = buffer_.Save();
   const std::int64_t cursor[] = {c.size, c.position};
   f.tensors["sac.buffer.cursor"] = Tensor::FromInt64(cursor, {2});
@@ -129,7 +112,7 @@ void SacAgent::Restore(const nn::SafetensorsFile& f) {
   const double m = t[1], v = t[2];
   temperature_adam_.RestoreState(counters[1], std::span<const double>(&m, 1), std::span<const double>(&v, 1));
   updates_ = counters[0];
-  rng_.RestoreState(GetRng(f, "sac.rng"));
+  rng_.RestoreState(nn::GetRngState(f, "sac.rng"));
   const auto cursor = RequireTensor(f, "sac.buffer.cursor", DType::kI64, two).ToInt64();
   ReplayBuffer::Contents c;
   c.size = cursor[0];

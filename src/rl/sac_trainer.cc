@@ -137,11 +137,7 @@ void SacTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
     throw Error("SacTrainer: checkpoints are taken at episode boundaries only");
   }
   agent_.Save(file);
-  const RngState env_rng = env_->rng().SaveState();
-  file.tensors["trainer.env_rng"] =
-      nn::Tensor::FromUint64(std::span<const std::uint64_t>(env_rng.words.data(), 4), {4});
-  const double cached[2] = {env_rng.has_cached_normal ? 1.0 : 0.0, env_rng.cached_normal};
-  file.tensors["trainer.env_rng_normal"] = nn::Tensor::FromDoubles(cached, {2});
+  nn::PutRngState(file, "trainer.env_rng", env_->rng().SaveState());
   const std::vector<double> state = env_->state();
   file.tensors["trainer.env_state"] =
       nn::Tensor::FromDoubles(state, {static_cast<std::int64_t>(state.size())});
@@ -164,13 +160,8 @@ void SacTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
                             meta("algorithm"), meta("env"), env_name_));
   }
   agent_.Restore(file);
-  const std::int64_t four[] = {4}, two[] = {2};
-  const auto words = nn::RequireTensor(file, "trainer.env_rng", nn::DType::kU64, four).ToUint64();
-  const auto cached = nn::RequireTensor(file, "trainer.env_rng_normal", nn::DType::kF64, two).ToDoubles();
-  RngState env_rng;
-  for (int i = 0; i < 4; ++i) env_rng.words[i] = words[i];
-  env_rng.has_cached_normal = cached[0] != 0.0;
-  env_rng.cached_normal = cached[1];
+  const std::int64_t two[] = {2};
+  const RngState env_rng = nn::GetRngState(file, "trainer.env_rng");
   const std::int64_t state_dim[] = {env_->state_dim()};
   const auto state = nn::RequireTensor(file, "trainer.env_state", nn::DType::kF64, state_dim).ToDoubles();
   const std::int64_t obs_dim[] = {static_cast<std::int64_t>(observation_.size())};

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cai/core/rng.h"
+
 namespace cai::nn {
 
 static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
@@ -68,5 +70,11 @@ SafetensorsFile LoadSafetensors(const std::filesystem::path& path);
 /// The tensor `name`, checked to have `dtype` and `shape`; cai::Error naming it otherwise.
 const Tensor& RequireTensor(const SafetensorsFile& file, std::string_view name, DType dtype,
                             std::span<const std::int64_t> shape);
+
+/// Stores a generator's state as "<name>" (U64 [4], the xoshiro words) and "<name>_normal"
+/// (F64 [2]: has-cached flag, cached normal), so a checkpoint continues the same random stream.
+void PutRngState(SafetensorsFile& file, const std::string& name, const RngState& state);
+/// Reads what PutRngState wrote; cai::Error naming the tensor if missing or mis-shaped.
+RngState GetRngState(const SafetensorsFile& file, const std::string& name);
 
 }  // namespace cai::nn
