@@ -135,4 +135,13 @@ void Environment::SetState(std::span<const double> state) {
   needs_reset_ = false;
 }
 
+void Environment::RestoreEpisode(std::span<const double> state, int elapsed_steps) {
+  if (elapsed_steps < 0 || (max_episode_steps_ > 0 && elapsed_steps >= max_episode_steps_)) {
+    throw Error(fmt::format("{}: elapsed steps {} is invalid (expected 0 <= steps < the time limit {})", name(),
+                            elapsed_steps, max_episode_steps_));
+  }
+  SetState(state);
+  elapsed_steps_ = elapsed_steps;
+}
+
 }  // namespace cai::env

@@ -1,6 +1,7 @@
 #include "cai/env/vector_env.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -105,6 +106,48 @@ void VectorEnv::Step(std::span<const double> actions, const VectorStepOutputs& o
     }
     if (result.terminated || result.truncated) env.Reset(std::nullopt, observation);
   }
+}
+
+VectorEnv::State VectorEnv::SaveState() const {
+  if (!started_) throw Error("VectorEnv: SaveState called before Reset");
+  State out;
+  for (const auto& env : envs_) {
+    const std::vector<double> s = env->state();
+    out.states.insert(out.states.end(), s.begin(), s.end());
+    out.elapsed_steps.push_back(env->elapsed_steps());
+    out.rngs.push_back(env->rng().SaveState());
+  }
+  return out;
+}
+
+void VectorEnv::RestoreState(const State& state, std::span<float> observations) {
+  const std::size_t n = envs_.size();
+  const std::size_t sd = static_cast<std::size_t>(envs_[0]->state_dim());
+  const std::size_t d = observation_dim();
+  CheckSize("observations", observations.size(), n, d, "observation_dim");
+  CheckSize("state.states", state.states.size(), n, sd, "state_dim");
+  CheckSize("state.elapsed_steps", state.elapsed_steps.size(), n, 1, "");
+  CheckSize("state.rngs", state.rngs.size(), n, 1, "");
+  // Validate every copy before moving any, so a bad entry changes nothing.
+  for (std::size_t i = 0; i < n; ++i) {
+    const int limit = envs_[i]->max_episode_steps();
+    const int e = state.elapsed_steps[i];
+    if (e < 0 || (limit > 0 && e >= limit)) {
+      throw Error(fmt::format("VectorEnv: state.elapsed_steps[{}] = {}; expected 0 <= steps < {}", i, e, limit));
+    }
+    for (std::size_t k = 0; k < sd; ++k) {
+      const double v = state.states[i * sd + k];
+      if (!std::isfinite(v)) {
+        throw Error(fmt::format("VectorEnv: state.states[{}][{}] = {}; expected a finite number", i, k, v));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    envs_[i]->RestoreEpisode(std::span<const double>(state.states).subspan(i * sd, sd), state.elapsed_steps[i]);
+    envs_[i]->rng().RestoreState(state.rngs[i]);
+    envs_[i]->Observe(observations.subspan(i * d, d));
+  }
+  started_ = true;
 }
 
 }  // namespace cai::env

@@ -74,21 +74,25 @@ RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
   std::optional<ProgressReporter> progress;
   if (o.progress) progress.emplace(total, start);
   const auto next_multiple = [](std::int64_t s, std::int64_t every) { return (s / every + 1) * every; };
+  // Logging, evaluation and checkpoints are due when step() reaches or passes a multiple of their
+  // interval (a vector-environment learner advances step() by several at a time).
   std::int64_t next_checkpoint = o.checkpoint_interval > 0 ? next_multiple(start, o.checkpoint_interval) : total + 1;
+  std::int64_t next_log = o.log_interval > 0 ? next_multiple(start, o.log_interval) : total + 1;
+  std::int64_t next_eval = o.eval_interval > 0 ? next_multiple(start, o.eval_interval) : total + 1;
   std::optional<double> recent_return;
   const auto t0 = std::chrono::steady_clock::now();
   auto last_log_time = t0;
   std::int64_t last_log_step = start;
   std::vector<std::pair<std::string_view, double>> row;
   while (trainer.step() < total) {
-    const auto episode = trainer.Step();
+    const std::span<const rl::EpisodeStats> episodes = trainer.Step();
     const std::int64_t s = trainer.step();
-    if (episode) {
-      recent_return = episode->episodic_return;
-      logger.Log(s, {{"charts/episodic_return", episode->episodic_return},
-                     {"charts/episodic_length", static_cast<double>(episode->length)}});
+    for (const rl::EpisodeStats& episode : episodes) {
+      recent_return = episode.episodic_return;
+      logger.Log(episode.end_step, {{"charts/episodic_return", episode.episodic_return},
+                                    {"charts/episodic_length", static_cast<double>(episode.length)}});
     }
-    if (o.log_interval > 0 && s % o.log_interval == 0) {
+    if (s >= next_log) {
       const auto scalars = trainer.Scalars();
       const auto now = std::chrono::steady_clock::now();
       const double dt = std::chrono::duration<double>(now - last_log_time).count();
@@ -99,12 +103,14 @@ RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
       for (const auto& [tag, value] : scalars) row.emplace_back(tag, value);
       row.emplace_back("charts/SPS", sps);
       logger.Log(s, row);
+      next_log = next_multiple(s, o.log_interval);
     }
-    if (o.eval_interval > 0 && s % o.eval_interval == 0 && s < total) {
+    if (s >= next_eval && s < total) {
       const rl::EvaluationResult e = trainer.Evaluate(o.eval_episodes, o.eval_seed);
       logger.Log(s, {{"eval/mean_return", e.mean_return}, {"eval/std_return", e.std_return}});
+      next_eval = next_multiple(s, o.eval_interval);
     }
-    if (s >= next_checkpoint && s < total && trainer.at_episode_boundary()) {
+    if (s >= next_checkpoint && s < total && trainer.can_checkpoint()) {
       // Metrics first: once the checkpoint exists, everything logged up to it must be on disk (a
       // run killed right after the rename resumes from here and keeps exactly these rows).
       logger.Flush();

@@ -71,7 +71,7 @@ SacTrainer::SacTrainer(std::string environment, const SacOptions& options, std::
   env_->Reset(options.seed, observation_);
 }
 
-std::optional<EpisodeStats> SacTrainer::Step() {
+std::span<const EpisodeStats> SacTrainer::Step() {
   const SacOptions& o = agent_.options();
   if (step_ < o.learning_starts) {
     agent_.RandomAction(squashed_, action_);
@@ -88,15 +88,15 @@ std::optional<EpisodeStats> SacTrainer::Step() {
     for (int k = 0; k < o.gradient_steps; ++k) agent_.Update();
   }
   if (r.terminated || r.truncated) {
-    EpisodeStats stats{step_, episode_return_, episode_length_, r.truncated && !r.terminated};
+    finished_ = EpisodeStats{step_, episode_return_, episode_length_, r.truncated && !r.terminated};
     ++episodes_;
     episode_return_ = 0;
     episode_length_ = 0;
     env_->Reset(std::nullopt, observation_);
-    return stats;
+    return {&finished_, 1};
   }
   observation_.swap(next_observation_);
-  return std::nullopt;
+  return {};
 }
 
 std::vector<std::pair<std::string, double>> SacTrainer::Scalars() const {
@@ -133,7 +133,7 @@ void SacTrainer::SavePolicy(nn::SafetensorsFile& file) const {
 }
 
 void SacTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
-  if (!at_episode_boundary()) {
+  if (!can_checkpoint()) {
     throw Error("SacTrainer: checkpoints are taken at episode boundaries only");
   }
   agent_.Save(file);

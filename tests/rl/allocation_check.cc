@@ -67,7 +67,7 @@ int main() {
   allocations = 0;
   counting = true;
   int episodes = 0;
-  for (int i = 0; i < 1000; ++i) episodes += trainer.Step().has_value();
+  for (int i = 0; i < 1000; ++i) episodes += static_cast<int>(trainer.Step().size());
   counting = false;
   std::printf("%ld allocations in 1000 SAC training steps (%d episode ends)\n", allocations, episodes);
   return allocations == 0 ? 0 : 1;

@@ -110,11 +110,16 @@ class Environment {
   /// size or non-finite entries. Does not change the step count (the time limit still counts from
   /// the last Reset), but allows stepping from the new state even if the episode had ended.
   void SetState(std::span<const double> state);
+  /// Puts the environment back mid-episode, as a checkpoint taken there recorded it: SetState(state)
+  /// and the step count since the episode's Reset. Throws cai::Error as SetState does, or unless
+  /// 0 <= elapsed_steps and (with a time limit) elapsed_steps < max_episode_steps().
+  void RestoreEpisode(std::span<const double> state, int elapsed_steps);
   /// The observation of the current state (observation_dim floats).
   virtual void Observe(std::span<float> observation) const = 0;
 
   /// The generator behind resets (exposed for checkpointing and for seeding copies).
   Rng& rng() { return rng_; }
+  const Rng& rng() const { return rng_; }
 
  protected:
   /// `max_episode_steps` is the default time limit (0 = none).

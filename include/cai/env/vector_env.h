@@ -68,6 +68,18 @@ class VectorEnv {
   /// entry, or if Reset was never called.
   void Step(std::span<const double> actions, const VectorStepOutputs& outputs);
 
+  /// Where every copy is, mid-episode included: what a checkpoint needs to continue bit for bit.
+  struct State {
+    std::vector<double> states;      ///< N x state_dim, row-major
+    std::vector<int> elapsed_steps;  ///< N
+    std::vector<RngState> rngs;      ///< N
+  };
+  /// Throws cai::Error if Reset was never called.
+  State SaveState() const;
+  /// Puts every copy back where `state` says and writes their N x D observations; throws cai::Error
+  /// naming the field for a wrong size or an invalid entry (nothing is changed then).
+  void RestoreState(const State& state, std::span<float> observations);
+
  private:
   void CheckOutputs(const VectorStepOutputs& outputs) const;
 

@@ -32,9 +32,9 @@ class SacTrainer : public Trainer {
   std::string algorithm() const override { return "sac"; }
   std::int64_t step() const override { return step_; }
   std::int64_t total_steps() const override { return total_steps_; }
-  std::optional<EpisodeStats> Step() override;
+  std::span<const EpisodeStats> Step() override;
   std::vector<std::pair<std::string, double>> Scalars() const override;
-  bool at_episode_boundary() const override { return episode_length_ == 0; }
+  bool can_checkpoint() const override { return episode_length_ == 0; }
   EvaluationResult Evaluate(int episodes, std::uint64_t seed) override;
   void SaveCheckpoint(nn::SafetensorsFile& file) const override;
   void RestoreCheckpoint(const nn::SafetensorsFile& file) override;
@@ -55,6 +55,7 @@ class SacTrainer : public Trainer {
   int episode_length_ = 0;
   std::vector<float> observation_, next_observation_, squashed_;
   std::vector<double> action_;
+  EpisodeStats finished_;
 };
 
 }  // namespace cai::rl

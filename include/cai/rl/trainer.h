@@ -56,13 +56,15 @@ class Trainer {
   /// Environment steps taken so far and the run's budget.
   virtual std::int64_t step() const = 0;
   virtual std::int64_t total_steps() const = 0;
-  /// One environment step and the updates due after it; the episode it finished, if any.
-  virtual std::optional<EpisodeStats> Step() = 0;
+  /// One step of the learner's loop: one environment step (or one step of every copy of a vector
+  /// environment, advancing step() by the number of copies) and the updates due after it. Returns
+  /// the episodes that ended in it (a view valid until the next call).
+  virtual std::span<const EpisodeStats> Step() = 0;
   /// Scalars describing the latest updates (losses, temperature, ...), TensorBoard-style tags.
   virtual std::vector<std::pair<std::string, double>> Scalars() const = 0;
-  /// True right after an episode ended (and the next began): checkpoints are taken only there, so a
-  /// checkpoint never has to capture a simulator mid-episode.
-  virtual bool at_episode_boundary() const = 0;
+  /// True where SaveCheckpoint may be called (e.g. right after an episode ended, or after an update
+  /// for on-policy learners that save their simulators mid-episode).
+  virtual bool can_checkpoint() const = 0;
   /// Deterministic evaluation of the current policy on a separate copy of the environment.
   virtual EvaluationResult Evaluate(int episodes, std::uint64_t seed) = 0;
   /// Everything needed to continue bit for bit (learner, environment generator, counters).
