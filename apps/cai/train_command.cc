@@ -13,30 +13,32 @@
 #include "cai/env/environment.h"
 #include "cai/core/file.h"
 #include "cai/io/training_run.h"
+#include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
 #include "cai/rl/sac_trainer.h"
+#include "cai/rl/soft_dqn.h"
 #include "commands.h"
 
 namespace cai::cli {
 namespace {
 
-// Flags of `cai train sac`. Every SAC option is a flag; a flag given on the command line overrides
-// the same key of --config, which overrides the defaults.
-struct SacArgs {
-  std::string env = "Pendulum-v1";
-  std::int64_t steps = 20000;
-  std::string out;
-  std::string resume;
-  std::string config;
-  std::string hidden;
-  std::string activation;
-  rl::SacOptions o;
-  double target_entropy = 0;
-  io::RunOptions run;
-  bool no_progress = false;
-  bool json = false;
-  bool fixed_alpha = false;
-};
+// "0.2,0.3,0.5" -> {0.2, 0.3, 0.5}; throws cai::Error naming `field` and the bad entry.
+std::vector<double> ParseNumberList(const std::string& text, std::string_view field) {
+  std::vector<double> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    char* stop = nullptr;
+    const double v = std::strtod(item.c_str(), &stop);
+    if (item.empty() || stop != item.c_str() + item.size()) {
+      throw Error(fmt::format("{}: \"{}\" is not a number (expected comma-separated numbers)", field, item));
+    }
+    out.push_back(v);
+    start = end + 1;
+  }
+  return out;
+}
 
 void PrintResult(const io::RunResult& r, const std::filesystem::path& dir, bool json) {
   if (json) {
@@ -55,18 +57,125 @@ void PrintResult(const io::RunResult& r, const std::filesystem::path& dir, bool 
               r.final_evaluation.returns.size(), r.final_evaluation.mean_return, r.final_evaluation.std_return);
 }
 
+// Flags every `cai train <algorithm>` has: environment, budget, run directory, config file, run
+// options. A flag given on the command line overrides the same key of --config, which overrides
+// the defaults; with --resume the run's own config.json is used and may not be changed.
+struct CommonArgs {
+  std::string env;
+  std::int64_t steps = 0;
+  std::string out;
+  std::string resume;
+  std::string config;
+  std::string hidden;
+  std::string activation;
+  io::RunOptions run;
+  bool no_progress = false;
+  bool json = false;
+};
+
+CommonArgs Defaults(std::string env, std::int64_t steps) {
+  CommonArgs a;
+  a.env = std::move(env);
+  a.steps = steps;
+  return a;
+}
+
+void AddCommonFlags(CLI::App* cmd, CommonArgs& a, const std::string& envs) {
+  cmd->add_option("--env", a.env, "environment (" + envs + ")")->capture_default_str();
+  cmd->add_option("--steps", a.steps, "environment steps")->capture_default_str();
+  cmd->add_option("--out", a.out, "new run directory");
+  cmd->add_option("--resume", a.resume, "continue the run in this directory from its last checkpoint");
+  cmd->add_option("--config", a.config, "JSON config (a run's config.json works); flags override it");
+  cmd->add_option("--checkpoint-every", a.run.checkpoint_interval, "steps between checkpoints (0 = none)")->capture_default_str();
+  cmd->add_option("--eval-every", a.run.eval_interval, "steps between evaluations (0 = only at the end)")->capture_default_str();
+  cmd->add_option("--eval-episodes", a.run.eval_episodes, "deterministic evaluation episodes")->capture_default_str();
+  cmd->add_option("--log-every", a.run.log_interval, "steps between loss logs")->capture_default_str();
+  cmd->add_flag("--no-progress", a.no_progress, "no progress bar or progress lines");
+  cmd->add_flag("--json", a.json, "print the result as one JSON object");
+}
+
+// What the common flags resolve to, plus the config file's section for the algorithm's options.
+struct ResolvedRun {
+  std::string env;
+  std::int64_t steps = 0;
+  io::RunOptions run;
+  bool resuming = false;
+  nlohmann::json options = nlohmann::json::object();  // the config's "<section>" object, if any
+};
+
+ResolvedRun ResolveCommon(const CLI::App* cmd, const CommonArgs& f, const char* section,
+                          std::initializer_list<const char*> fixed_on_resume) {
+  ResolvedRun r;
+  r.resuming = !f.resume.empty();
+  if (r.resuming == !f.out.empty()) {
+    throw Error(r.resuming ? "--resume and --out: give one of them, not both"
+                           : "--out: a run directory is required (or --resume DIR to continue one)");
+  }
+  nlohmann::json file_config = nlohmann::json::object();
+  if (r.resuming) {
+    if (cmd->count("--config")) throw Error("--config: not allowed with --resume (the run's config.json is used)");
+    file_config = io::ReadRunConfig(f.resume);
+    for (const char* flag : {"--env", "--steps"}) {
+      if (cmd->count(flag)) throw Error(fmt::format("{}: not allowed with --resume (the run's config.json is used)", flag));
+    }
+    for (const char* flag : fixed_on_resume) {
+      if (cmd->count(flag)) throw Error(fmt::format("{}: not allowed with --resume (the run's config.json is used)", flag));
+    }
+  } else if (!f.config.empty()) {
+    file_config = nlohmann::json::parse(ReadFile(f.config), nullptr, false);
+    if (!file_config.is_object()) throw Error(fmt::format("--config: {} is not a JSON object", f.config));
+  }
+  r.env = f.env;
+  r.steps = f.steps;
+  r.run = f.run;
+  if (file_config.contains("algorithm") && file_config["algorithm"] != cmd->get_name()) {
+    throw Error(fmt::format("config \"algorithm\": {} (expected \"{}\" for `cai train {}`)",
+                            file_config["algorithm"].dump(), cmd->get_name(), cmd->get_name()));
+  }
+  if (file_config.contains("env")) {
+    if (!file_config["env"].is_string()) throw Error("config \"env\": expected a string");
+    r.env = file_config["env"].get<std::string>();
+  }
+  if (file_config.contains("steps")) {
+    if (!file_config["steps"].is_number_integer()) throw Error("config \"steps\": expected an integer");
+    r.steps = file_config["steps"].get<std::int64_t>();
+  }
+  if (file_config.contains(section)) r.options = file_config[section];
+  if (file_config.contains("run")) r.run = io::RunOptionsFromJson(file_config["run"], r.resuming ? f.resume : f.out);
+  const auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
+  if (given("--env")) r.env = f.env;
+  if (given("--steps")) r.steps = f.steps;
+  if (given("--checkpoint-every")) r.run.checkpoint_interval = f.run.checkpoint_interval;
+  if (given("--eval-every")) r.run.eval_interval = f.run.eval_interval;
+  if (given("--eval-episodes")) r.run.eval_episodes = f.run.eval_episodes;
+  if (given("--log-every")) r.run.log_interval = f.run.log_interval;
+  r.run.directory = r.resuming ? f.resume : f.out;
+  r.run.progress = !f.no_progress;
+  io::ValidateRunOptions(r.run);
+  return r;
+}
+
+void RunAndPrint(rl::Trainer& trainer, const ResolvedRun& r, bool json) {
+  const io::RunResult result = r.resuming ? io::ResumeRun(trainer, r.run) : io::StartRun(trainer, r.run);
+  PrintResult(result, r.run.directory, json);
+}
+
+// Flags of `cai train sac`. Every SAC option is a flag.
+struct SacArgs {
+  CommonArgs common = Defaults("Pendulum-v1", 20000);
+  rl::SacOptions o;
+  double target_entropy = 0;
+  bool fixed_alpha = false;
+};
+
 void AddTrainSac(CLI::App& train) {
   auto args = std::make_shared<SacArgs>();
   CLI::App* cmd = train.add_subcommand("sac", "Soft Actor-Critic (twin critics, automatic temperature)");
   auto& a = *args;
-  cmd->add_option("--env", a.env, "environment (Pendulum-v1, MountainCarContinuous-v0)")->capture_default_str();
-  cmd->add_option("--steps", a.steps, "environment steps")->capture_default_str();
+  AddCommonFlags(cmd, a.common, "Pendulum-v1, MountainCarContinuous-v0");
   cmd->add_option("--seed", a.o.seed, "seed of every random draw")->capture_default_str();
-  cmd->add_option("--out", a.out, "new run directory");
-  cmd->add_option("--resume", a.resume, "continue the run in this directory from its last checkpoint");
-  cmd->add_option("--config", a.config, "JSON config (a run's config.json works); flags override it");
-  cmd->add_option("--hidden", a.hidden, "hidden layer sizes of actor and critics, e.g. 64,64 (default 256,256)");
-  cmd->add_option("--activation", a.activation, "hidden activation: relu, tanh, elu, identity (default relu)");
+  cmd->add_option("--hidden", a.common.hidden, "hidden layer sizes of actor and critics, e.g. 64,64 (default 256,256)");
+  cmd->add_option("--activation", a.common.activation, "hidden activation: relu, tanh, elu, identity (default relu)");
   cmd->add_option("--batch", a.o.batch_size, "minibatch size")->capture_default_str();
   cmd->add_option("--buffer-size", a.o.buffer_size, "replay buffer capacity")->capture_default_str();
   cmd->add_option("--discount", a.o.discount, "discount gamma")->capture_default_str();
@@ -86,54 +195,14 @@ void AddTrainSac(CLI::App& train) {
   cmd->add_option("--log-std-min", a.o.log_std_min, "lower clip of the actor's log-std")->capture_default_str();
   cmd->add_option("--log-std-max", a.o.log_std_max, "upper clip of the actor's log-std")->capture_default_str();
   cmd->add_option("--max-grad-norm", a.o.max_grad_norm, "gradient norm clip per network (0 = off)")->capture_default_str();
-  cmd->add_option("--checkpoint-every", a.run.checkpoint_interval, "steps between checkpoints (0 = none)")->capture_default_str();
-  cmd->add_option("--eval-every", a.run.eval_interval, "steps between evaluations (0 = only at the end)")->capture_default_str();
-  cmd->add_option("--eval-episodes", a.run.eval_episodes, "deterministic evaluation episodes")->capture_default_str();
-  cmd->add_option("--log-every", a.run.log_interval, "steps between loss logs")->capture_default_str();
-  cmd->add_flag("--no-progress", a.no_progress, "no progress bar or progress lines");
-  cmd->add_flag("--json", a.json, "print the result as one JSON object");
   cmd->callback([args, cmd]() {
     SacArgs& f = *args;
-    const bool resuming = !f.resume.empty();
-    if (resuming == !f.out.empty()) {
-      throw Error(resuming ? "--resume and --out: give one of them, not both"
-                           : "--out: a run directory is required (or --resume DIR to continue one)");
-    }
-    // Start from the defaults, then the config file (or the run's own config when resuming), then flags.
-    nlohmann::json file_config = nlohmann::json::object();
-    if (resuming) {
-      if (cmd->count("--config")) throw Error("--config: not allowed with --resume (the run's config.json is used)");
-      file_config = io::ReadRunConfig(f.resume);
-    } else if (!f.config.empty()) {
-      file_config = nlohmann::json::parse(ReadFile(f.config), nullptr, false);
-      if (!file_config.is_object()) throw Error(fmt::format("--config: {} is not a JSON object", f.config));
-    }
-    if (resuming) {
-      for (const char* flag : {"--env", "--steps", "--seed", "--hidden", "--batch"}) {
-        if (cmd->count(flag)) throw Error(fmt::format("{}: not allowed with --resume (the run's config.json is used)", flag));
-      }
-    }
-    std::string env = f.env;
-    std::int64_t steps = f.steps;
-    rl::SacOptions o;
-    io::RunOptions run = f.run;
-    if (file_config.contains("env")) {
-      if (!file_config["env"].is_string()) throw Error("config \"env\": expected a string");
-      env = file_config["env"].get<std::string>();
-    }
-    if (file_config.contains("steps")) {
-      if (!file_config["steps"].is_number_integer()) throw Error("config \"steps\": expected an integer");
-      steps = file_config["steps"].get<std::int64_t>();
-    }
-    if (file_config.contains("sac")) o = rl::SacOptionsFromJson(file_config["sac"], o);
-    if (file_config.contains("run")) run = io::RunOptionsFromJson(file_config["run"], resuming ? f.resume : f.out);
-    // Flags given explicitly win.
+    const ResolvedRun r = ResolveCommon(cmd, f.common, "sac", {"--seed", "--hidden", "--batch"});
+    rl::SacOptions o = rl::SacOptionsFromJson(r.options, rl::SacOptions{});
     const auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
-    if (given("--env")) env = f.env;
-    if (given("--steps")) steps = f.steps;
     if (given("--seed")) o.seed = f.o.seed;
-    if (given("--hidden")) o.hidden = nn::ParseLayerSizes(f.hidden, "--hidden");
-    if (given("--activation")) o.activation = nn::ParseActivation(f.activation, "--activation");
+    if (given("--hidden")) o.hidden = nn::ParseLayerSizes(f.common.hidden, "--hidden");
+    if (given("--activation")) o.activation = nn::ParseActivation(f.common.activation, "--activation");
     if (given("--batch")) o.batch_size = f.o.batch_size;
     if (given("--buffer-size")) o.buffer_size = f.o.buffer_size;
     if (given("--discount")) o.discount = f.o.discount;
@@ -156,18 +225,114 @@ void AddTrainSac(CLI::App& train) {
     if (given("--log-std-min")) o.log_std_min = f.o.log_std_min;
     if (given("--log-std-max")) o.log_std_max = f.o.log_std_max;
     if (given("--max-grad-norm")) o.max_grad_norm = f.o.max_grad_norm;
-    if (given("--checkpoint-every")) run.checkpoint_interval = f.run.checkpoint_interval;
-    if (given("--eval-every")) run.eval_interval = f.run.eval_interval;
-    if (given("--eval-episodes")) run.eval_episodes = f.run.eval_episodes;
-    if (given("--log-every")) run.log_interval = f.run.log_interval;
-    run.directory = resuming ? f.resume : f.out;
-    run.progress = !f.no_progress;
     rl::ValidateSacOptions(o);
-    io::ValidateRunOptions(run);
-    rl::SacTrainer trainer(env, o, steps);
-    const io::RunResult r = resuming ? io::ResumeRun(trainer, run) : io::StartRun(trainer, run);
-    PrintResult(r, run.directory, f.json);
+    rl::SacTrainer trainer(r.env, o, r.steps);
+    RunAndPrint(trainer, r, f.common.json);
   });
+}
+
+// Flags of `cai train soft-q`. Every soft DQN option is a flag.
+struct SoftQArgs {
+  CommonArgs common = Defaults("CartPole-v1", 50000);
+  rl::SoftQOptions o;
+  double target_entropy = 0;
+  std::string prior;
+  std::string loss;
+};
+
+void AddTrainSoftQ(CLI::App& train) {
+  auto args = std::make_shared<SoftQArgs>();
+  CLI::App* cmd = train.add_subcommand("soft-q", "soft Q-learning with a Q network (soft DQN), discrete actions");
+  auto& a = *args;
+  AddCommonFlags(cmd, a.common, "CartPole-v1, Acrobot-v1");
+  cmd->add_option("--seed", a.o.seed, "seed of every random draw")->capture_default_str();
+  cmd->add_option("--hidden", a.common.hidden, "hidden layer sizes, e.g. 64,64 (default 256,256; \"\" = linear)");
+  cmd->add_option("--activation", a.common.activation, "hidden activation: relu, tanh, elu, identity (default relu)");
+  cmd->add_option("--batch", a.o.batch_size, "minibatch size")->capture_default_str();
+  cmd->add_option("--buffer-size", a.o.buffer_size, "replay buffer capacity")->capture_default_str();
+  cmd->add_option("--discount", a.o.discount, "discount gamma")->capture_default_str();
+  cmd->add_option("--learning-rate", a.o.learning_rate, "Adam learning rate of the Q network")->capture_default_str();
+  cmd->add_option("--learning-starts", a.o.learning_starts, "uniform random steps before learning")->capture_default_str();
+  cmd->add_option("--train-freq", a.o.train_frequency, "environment steps between update rounds")->capture_default_str();
+  cmd->add_option("--gradient-steps", a.o.gradient_steps, "updates per round")->capture_default_str();
+  cmd->add_option("--target-update-interval", a.o.target_update_interval, "updates between target-network updates")->capture_default_str();
+  cmd->add_option("--tau", a.o.tau, "Polyak coefficient of the target update (1 = copy)")->capture_default_str();
+  cmd->add_option("--alpha", a.o.temperature, "temperature (initial value with --auto-alpha)")->capture_default_str();
+  cmd->add_flag("--auto-alpha", a.o.auto_temperature, "tune the temperature to an entropy target");
+  cmd->add_option("--target-entropy", a.target_entropy, "entropy target in nats (default 0.2 log|A|)");
+  cmd->add_option("--alpha-lr", a.o.temperature_learning_rate, "temperature learning rate")->capture_default_str();
+  cmd->add_option("--prior", a.prior, "action prior p(a) as comma-separated probabilities (default none)");
+  cmd->add_option("--loss", a.loss, "TD loss: huber or squared (default huber)");
+  cmd->add_option("--max-grad-norm", a.o.max_grad_norm, "gradient norm clip (0 = off)")->capture_default_str();
+  cmd->callback([args, cmd]() {
+    SoftQArgs& f = *args;
+    const ResolvedRun r = ResolveCommon(cmd, f.common, "soft_q", {"--seed", "--hidden", "--batch", "--prior"});
+    rl::SoftQOptions o = rl::SoftQOptionsFromJson(r.options, rl::SoftQOptions{});
+    const auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
+    if (given("--seed")) o.seed = f.o.seed;
+    if (given("--hidden")) o.hidden = nn::ParseLayerSizes(f.common.hidden, "--hidden");
+    if (given("--activation")) o.activation = nn::ParseActivation(f.common.activation, "--activation");
+    if (given("--batch")) o.batch_size = f.o.batch_size;
+    if (given("--buffer-size")) o.buffer_size = f.o.buffer_size;
+    if (given("--discount")) o.discount = f.o.discount;
+    if (given("--learning-rate")) o.learning_rate = f.o.learning_rate;
+    if (given("--learning-starts")) o.learning_starts = f.o.learning_starts;
+    if (given("--train-freq")) o.train_frequency = f.o.train_frequency;
+    if (given("--gradient-steps")) o.gradient_steps = f.o.gradient_steps;
+    if (given("--target-update-interval")) o.target_update_interval = f.o.target_update_interval;
+    if (given("--tau")) o.tau = f.o.tau;
+    if (given("--alpha")) o.temperature = f.o.temperature;
+    if (given("--auto-alpha")) o.auto_temperature = true;
+    if (given("--target-entropy")) o.target_entropy = f.target_entropy;
+    if (given("--alpha-lr")) o.temperature_learning_rate = f.o.temperature_learning_rate;
+    if (given("--prior")) o.action_prior = ParseNumberList(f.prior, "--prior");
+    if (given("--loss")) {
+      if (f.loss != "huber" && f.loss != "squared") {
+        throw Error(fmt::format("--loss: \"{}\" is invalid (expected huber or squared)", f.loss));
+      }
+      o.loss = f.loss == "huber" ? rl::TdLoss::kHuber : rl::TdLoss::kSquared;
+    }
+    if (given("--max-grad-norm")) o.max_grad_norm = f.o.max_grad_norm;
+    rl::ValidateSoftQOptions(o);
+    rl::SoftQTrainer trainer(r.env, o, r.steps);
+    RunAndPrint(trainer, r, f.common.json);
+  });
+}
+
+// The deterministic policy in a policy file, by the algorithm that wrote it; checks it fits `env`.
+std::unique_ptr<rl::Policy> LoadPolicy(const nn::SafetensorsFile& f, const std::string& name, const env::Environment& env) {
+  const auto it = f.metadata.find("algorithm");
+  const std::string algorithm = it == f.metadata.end() ? std::string("sac") : it->second;
+  int observation_dim = 0, action_dim = 0;
+  std::unique_ptr<rl::Policy> policy;
+  if (algorithm == "sac") {
+    auto gaussian = std::make_shared<rl::SquashedGaussianPolicy>(rl::LoadSquashedGaussianPolicy(f));
+    observation_dim = gaussian->observation_dim();
+    action_dim = gaussian->action_dim();
+    struct Owning : rl::Policy {
+      std::shared_ptr<rl::SquashedGaussianPolicy> owner;
+      rl::DeterministicSquashedGaussian det;
+      explicit Owning(std::shared_ptr<rl::SquashedGaussianPolicy> p) : owner(std::move(p)), det(*owner) {}
+      void Act(std::span<const float> o, std::span<double> a) override { det.Act(o, a); }
+    };
+    policy = std::make_unique<Owning>(gaussian);
+  } else if (algorithm == "soft-q") {
+    const nn::MlpSpec spec = nn::ReadMlpSpec(f, "q");
+    observation_dim = spec.input_dim;
+    action_dim = 1;
+    if (!env.action_space().is_discrete() || env.action_space().n() != spec.output_dim) {
+      throw Error(fmt::format("{}: Q network has {} outputs but {} has action space {}", name, spec.output_dim,
+                              env.name(), env.action_space().ToString()));
+    }
+    policy = rl::LoadSoftQPolicy(f);
+  } else {
+    throw Error(fmt::format("{}: metadata \"algorithm\" is \"{}\" (expected sac or soft-q)", name, algorithm));
+  }
+  if (observation_dim != env.observation_dim() || action_dim != env.action_dim()) {
+    throw Error(fmt::format("{}: policy is {} -> {} but {} is {} -> {}", name, observation_dim, action_dim, env.name(),
+                            env.observation_dim(), env.action_dim()));
+  }
+  return policy;
 }
 
 void AddEval(CLI::App& app) {
@@ -194,13 +359,8 @@ void AddEval(CLI::App& app) {
     const auto env_it = f.metadata.find("env");
     if (env_it == f.metadata.end()) throw Error(fmt::format("{}: metadata \"env\" is missing", file.string()));
     auto env = env::MakeEnvironment(env_it->second);
-    rl::SquashedGaussianPolicy policy = rl::LoadSquashedGaussianPolicy(f);
-    if (policy.observation_dim() != env->observation_dim() || policy.action_dim() != env->action_dim()) {
-      throw Error(fmt::format("{}: policy is {} -> {} but {} is {} -> {}", file.string(), policy.observation_dim(),
-                              policy.action_dim(), env->name(), env->observation_dim(), env->action_dim()));
-    }
-    rl::DeterministicSquashedGaussian det(policy);
-    const rl::EvaluationResult e = rl::EvaluatePolicy(det, *env, args->episodes, args->seed);
+    const std::unique_ptr<rl::Policy> policy = LoadPolicy(f, file.string(), *env);
+    const rl::EvaluationResult e = rl::EvaluatePolicy(*policy, *env, args->episodes, args->seed);
     if (args->json) {
       std::printf("%s\n", nlohmann::json({{"env", env_it->second},
                                           {"episodes", args->episodes},
@@ -224,6 +384,7 @@ void AddTrainCommands(CLI::App& app) {
   CLI::App* train = app.add_subcommand("train", "train a learner on a simulator, with a run directory");
   train->require_subcommand(1);
   AddTrainSac(*train);
+  AddTrainSoftQ(*train);
   AddEval(app);
 }
 

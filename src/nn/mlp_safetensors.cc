@@ -57,4 +57,20 @@ void LoadMlpParameters(const SafetensorsFile& file, std::string_view prefix, Mlp
   }
 }
 
+void PutAdam(SafetensorsFile& f, const std::string& name, const Adam<float>& adam) {
+  const auto size = [](std::size_t n) { return static_cast<std::int64_t>(n); };
+  f.tensors[name + ".m"] = Tensor::FromFloats(adam.first_moment(), {size(adam.first_moment().size())});
+  f.tensors[name + ".v"] = Tensor::FromFloats(adam.second_moment(), {size(adam.second_moment().size())});
+  const std::int64_t steps[] = {adam.steps()};
+  f.tensors[name + ".steps"] = Tensor::FromInt64(steps, {1});
+}
+
+void GetAdam(const SafetensorsFile& f, const std::string& name, Adam<float>& adam) {
+  const std::int64_t n[] = {static_cast<std::int64_t>(adam.first_moment().size())}, one[] = {1};
+  const auto m = RequireTensor(f, name + ".m", DType::kF32, n).ToFloats();
+  const auto v = RequireTensor(f, name + ".v", DType::kF32, n).ToFloats();
+  const auto steps = RequireTensor(f, name + ".steps", DType::kI64, one).ToInt64();
+  adam.RestoreState(steps[0], m, v);
+}
+
 }  // namespace cai::nn

@@ -103,4 +103,38 @@ void ReplayBuffer::Restore(const Contents& c) {
   position_ = c.position;
 }
 
+void SaveReplayBuffer(nn::SafetensorsFile& f, const std::string& prefix, const ReplayBuffer& buffer) {
+  using nn::Tensor;
+  const ReplayBuffer::Contents c = buffer.Save();
+  const std::int64_t cursor[] = {c.size, c.position};
+  const std::int64_t obs = buffer.observation_dim(), act = buffer.action_dim();
+  f.tensors[prefix + ".cursor"] = Tensor::FromInt64(cursor, {2});
+  f.tensors[prefix + ".observations"] = Tensor::FromFloats(c.observations, {c.size, obs});
+  f.tensors[prefix + ".actions"] = Tensor::FromFloats(c.actions, {c.size, act});
+  f.tensors[prefix + ".rewards"] = Tensor::FromFloats(c.rewards, {c.size});
+  f.tensors[prefix + ".next_observations"] = Tensor::FromFloats(c.next_observations, {c.size, obs});
+  f.tensors[prefix + ".terminated"] = Tensor::FromBytes(c.terminated, {c.size});
+}
+
+void RestoreReplayBuffer(const nn::SafetensorsFile& f, const std::string& prefix, ReplayBuffer& buffer) {
+  using nn::DType;
+  using nn::RequireTensor;
+  const std::int64_t two[] = {2};
+  const auto cursor = RequireTensor(f, prefix + ".cursor", DType::kI64, two).ToInt64();
+  ReplayBuffer::Contents c;
+  c.size = cursor[0];
+  c.position = cursor[1];
+  if (c.size < 0 || c.size > buffer.capacity()) {
+    throw Error(fmt::format("checkpoint: replay buffer size {} is outside [0, {}]", c.size, buffer.capacity()));
+  }
+  const std::int64_t obs_shape[] = {c.size, buffer.observation_dim()}, act_shape[] = {c.size, buffer.action_dim()},
+                     n[] = {c.size};
+  c.observations = RequireTensor(f, prefix + ".observations", DType::kF32, obs_shape).ToFloats();
+  c.actions = RequireTensor(f, prefix + ".actions", DType::kF32, act_shape).ToFloats();
+  c.rewards = RequireTensor(f, prefix + ".rewards", DType::kF32, n).ToFloats();
+  c.next_observations = RequireTensor(f, prefix + ".next_observations", DType::kF32, obs_shape).ToFloats();
+  c.terminated = RequireTensor(f, prefix + ".terminated", DType::kU8, n).bytes;
+  buffer.Restore(c);
+}
+
 }  // namespace cai::rl

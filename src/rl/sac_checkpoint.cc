@@ -11,25 +11,10 @@ namespace cai::rl {
 namespace {
 
 using nn::DType;
+using nn::GetAdam;
+using nn::PutAdam;
 using nn::RequireTensor;
 using nn::Tensor;
-
-std::int64_t Size(std::size_t n) { return static_cast<std::int64_t>(n); }
-
-void PutAdam(nn::SafetensorsFile& f, const std::string& name, const Adam<float>& adam) {
-  f.tensors[name + ".m"] = Tensor::FromFloats(adam.first_moment(), {Size(adam.first_moment().size())});
-  f.tensors[name + ".v"] = Tensor::FromFloats(adam.second_moment(), {Size(adam.second_moment().size())});
-  const std::int64_t steps[] = {adam.steps()};
-  f.tensors[name + ".steps"] = Tensor::FromInt64(steps, {1});
-}
-
-void GetAdam(const nn::SafetensorsFile& f, const std::string& name, Adam<float>& adam) {
-  const std::int64_t n[] = {Size(adam.first_moment().size())}, one[] = {1};
-  const auto m = RequireTensor(f, name + ".m", DType::kF32, n).ToFloats();
-  const auto v = RequireTensor(f, name + ".v", DType::kF32, n).ToFloats();
-  const auto steps = RequireTensor(f, name + ".steps", DType::kI64, one).ToInt64();
-  adam.RestoreState(steps[0], m, v);
-}
 
 }  // namespace
 
@@ -79,14 +64,7 @@ void SacAgent::Save(nn::SafetensorsFile& f) const {
   const std::int64_t counters[] = {updates_, temperature_adam_.steps()};
   f.tensors["sac.counters"] = Tensor::FromInt64(counters, {2});
   nn::PutRngState(f, "sac.rng", rng_.SaveState());
-  const ReplayBuffer::Contents c = buffer_.Save();
-  const std::int64_t cursor[] = {c.size, c.position};
-  f.tensors["sac.buffer.cursor"] = Tensor::FromInt64(cursor, {2});
-  f.tensors["sac.buffer.observations"] = Tensor::FromFloats(c.observations, {c.size, obs_dim_});
-  f.tensors["sac.buffer.actions"] = Tensor::FromFloats(c.actions, {c.size, act_dim_});
-  f.tensors["sac.buffer.rewards"] = Tensor::FromFloats(c.rewards, {c.size});
-  f.tensors["sac.buffer.next_observations"] = Tensor::FromFloats(c.next_observations, {c.size, obs_dim_});
-  f.tensors["sac.buffer.terminated"] = Tensor::FromBytes(c.terminated, {c.size});
+  SaveReplayBuffer(f, "sac.buffer", buffer_);
   f.metadata["sac.options"] = SacOptionsToJson(options_).dump();
 }
 
@@ -113,21 +91,7 @@ void SacAgent::Restore(const nn::SafetensorsFile& f) {
   temperature_adam_.RestoreState(counters[1], std::span<const double>(&m, 1), std::span<const double>(&v, 1));
   updates_ = counters[0];
   rng_.RestoreState(nn::GetRngState(f, "sac.rng"));
-  const auto cursor = RequireTensor(f, "sac.buffer.cursor", DType::kI64, two).ToInt64();
-  ReplayBuffer::Contents c;
-  c.size = cursor[0];
-  c.position = cursor[1];
-  if (c.size < 0 || c.size > buffer_.capacity()) {
-    throw Error(fmt::format("checkpoint: replay buffer size {} is outside [0, {}]", c.size, buffer_.capacity()));
-  }
-  const std::int64_t obs_shape[] = {c.size, obs_dim_}, act_shape[] = {c.size, act_dim_}, n[] = {c.size};
-  c.observations = RequireTensor(f, "sac.buffer.observations", DType::kF32, obs_shape).ToFloats();
-  c.actions = RequireTensor(f, "sac.buffer.actions", DType::kF32, act_shape).ToFloats();
-  c.rewards = RequireTensor(f, "sac.buffer.rewards", DType::kF32, n).ToFloats();
-  c.next_observations = RequireTensor(f, "sac.buffer.next_observations", DType::kF32, obs_shape).ToFloats();
-  const Tensor& term = RequireTensor(f, "sac.buffer.terminated", DType::kU8, n);
-  c.terminated = term.bytes;
-  buffer_.Restore(c);
+  RestoreReplayBuffer(f, "sac.buffer", buffer_);
   stats_ = SacUpdateStats{};
   stats_.temperature = temperature();
 }

@@ -23,33 +23,6 @@ const env::Space& BoxActions(const env::Environment& env) {
 
 }  // namespace
 
-EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episodes, std::uint64_t seed) {
-  if (episodes < 1) throw Error(fmt::format("episodes: {} is invalid (expected an integer >= 1)", episodes));
-  EvaluationResult result;
-  std::vector<float> observation(env.observation_dim());
-  std::vector<double> action(env.action_dim());
-  for (int e = 0; e < episodes; ++e) {
-    env.Reset(e == 0 ? std::optional<std::uint64_t>(seed) : std::nullopt, observation);
-    double total = 0;
-    int length = 0;
-    while (true) {
-      policy.Act(observation, action);
-      const env::StepResult r = env.Step(action, observation);
-      total += r.reward;
-      ++length;
-      if (r.terminated || r.truncated) break;
-    }
-    result.returns.push_back(total);
-    result.lengths.push_back(length);
-  }
-  double sum = 0, sum2 = 0;
-  for (double r : result.returns) sum += r;
-  result.mean_return = sum / episodes;
-  for (double r : result.returns) sum2 += (r - result.mean_return) * (r - result.mean_return);
-  result.std_return = std::sqrt(sum2 / episodes);
-  return result;
-}
-
 void DeterministicSquashedGaussian::Act(std::span<const float> observation, std::span<double> action) {
   squashed_.resize(static_cast<std::size_t>(policy_->action_dim()));
   policy_->Act(observation, /*deterministic=*/true, nullptr, squashed_, action);
@@ -137,47 +110,16 @@ void SacTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
     throw Error("SacTrainer: checkpoints are taken at episode boundaries only");
   }
   agent_.Save(file);
-  nn::PutRngState(file, "trainer.env_rng", env_->rng().SaveState());
-  const std::vector<double> state = env_->state();
-  file.tensors["trainer.env_state"] =
-      nn::Tensor::FromDoubles(state, {static_cast<std::int64_t>(state.size())});
-  file.tensors["trainer.observation"] =
-      nn::Tensor::FromFloats(observation_, {static_cast<std::int64_t>(observation_.size())});
-  const std::int64_t counters[2] = {step_, episodes_};
-  file.tensors["trainer.counters"] = nn::Tensor::FromInt64(counters, {2});
+  SaveEpisodeStart(file, *env_, observation_, step_, episodes_);
   file.metadata["algorithm"] = "sac";
   file.metadata["env"] = env_name_;
   file.metadata["config"] = Config().dump();
 }
 
 void SacTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
-  const auto meta = [&](const char* key) -> std::string {
-    const auto it = file.metadata.find(key);
-    return it == file.metadata.end() ? std::string() : it->second;
-  };
-  if (meta("algorithm") != "sac" || meta("env") != env_name_) {
-    throw Error(fmt::format("checkpoint: written by algorithm \"{}\" on \"{}\" (expected \"sac\" on \"{}\")",
-                            meta("algorithm"), meta("env"), env_name_));
-  }
+  CheckCheckpointOwner(file, "sac", env_name_);
   agent_.Restore(file);
-  const std::int64_t two[] = {2};
-  const RngState env_rng = nn::GetRngState(file, "trainer.env_rng");
-  const std::int64_t state_dim[] = {env_->state_dim()};
-  const auto state = nn::RequireTensor(file, "trainer.env_state", nn::DType::kF64, state_dim).ToDoubles();
-  const std::int64_t obs_dim[] = {static_cast<std::int64_t>(observation_.size())};
-  const auto observation = nn::RequireTensor(file, "trainer.observation", nn::DType::kF32, obs_dim).ToFloats();
-  const auto counters = nn::RequireTensor(file, "trainer.counters", nn::DType::kI64, two).ToInt64();
-  if (counters[0] < 0 || counters[0] > total_steps_) {
-    throw Error(fmt::format("checkpoint: step {} is outside this run's [0, {}] steps", counters[0], total_steps_));
-  }
-  // The checkpoint was taken right after a reset: start an episode, then put the simulator and its
-  // generator exactly where they were.
-  env_->Reset(std::nullopt, next_observation_);
-  env_->SetState(state);
-  env_->rng().RestoreState(env_rng);
-  observation_ = observation;
-  step_ = counters[0];
-  episodes_ = counters[1];
+  RestoreEpisodeStart(file, *env_, observation_, total_steps_, step_, episodes_);
   episode_return_ = 0;
   episode_length_ = 0;
 }

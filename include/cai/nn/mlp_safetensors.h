@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "cai/core/adam.h"
 #include "cai/nn/mlp.h"
 #include "cai/nn/safetensors.h"
 
@@ -23,5 +24,10 @@ MlpSpec ReadMlpSpec(const SafetensorsFile& file, std::string_view prefix);
 /// Copies the parameters stored under `prefix` into `net`; throws cai::Error if a tensor is missing
 /// or its dtype or shape differs from net's layer (the message names the tensor).
 void LoadMlpParameters(const SafetensorsFile& file, std::string_view prefix, Mlp& net);
+
+/// An Adam optimiser's state (moments and step count) as "<name>.m", "<name>.v", "<name>.steps".
+void PutAdam(SafetensorsFile& file, const std::string& name, const Adam<float>& adam);
+/// Restores what PutAdam wrote; throws cai::Error naming the tensor if missing or of the wrong shape.
+void GetAdam(const SafetensorsFile& file, const std::string& name, Adam<float>& adam);
 
 }  // namespace cai::nn

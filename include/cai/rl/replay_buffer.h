@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "cai/core/rng.h"
 #include "cai/nn/mlp.h"
+#include "cai/nn/safetensors.h"
 
 namespace cai::rl {
 
@@ -58,5 +60,12 @@ class ReplayBuffer {
   std::vector<float> observations_, actions_, rewards_, next_observations_;
   std::vector<std::uint8_t> terminated_;
 };
+
+/// The buffer's contents as "<prefix>.cursor", ".observations", ".actions", ".rewards",
+/// ".next_observations", ".terminated" (what a learner checkpoint holds).
+void SaveReplayBuffer(nn::SafetensorsFile& file, const std::string& prefix, const ReplayBuffer& buffer);
+/// Restores what SaveReplayBuffer wrote into a buffer of the same shape; throws cai::Error naming
+/// the tensor or the size that does not fit.
+void RestoreReplayBuffer(const nn::SafetensorsFile& file, const std::string& prefix, ReplayBuffer& buffer);
 
 }  // namespace cai::rl

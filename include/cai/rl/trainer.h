@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -76,5 +77,17 @@ class Trainer {
   /// The resolved configuration (algorithm, environment, every option) as written to config.json.
   virtual nlohmann::json Config() const = 0;
 };
+
+/// Checkpoint pieces of single-environment learners that checkpoint right after a reset: the
+/// simulator's state and generator, the first observation of the new episode and the step/episode
+/// counters ("trainer.*" tensors).
+void SaveEpisodeStart(nn::SafetensorsFile& file, const env::Environment& env, std::span<const float> observation,
+                      std::int64_t step, std::int64_t episodes);
+/// Puts `env` back at the start of the saved episode and restores the rest; throws cai::Error naming
+/// the tensor, or if the saved step lies outside [0, total_steps].
+void RestoreEpisodeStart(const nn::SafetensorsFile& file, env::Environment& env, std::vector<float>& observation,
+                         std::int64_t total_steps, std::int64_t& step, std::int64_t& episodes);
+/// Throws cai::Error unless the checkpoint's metadata names this algorithm and environment.
+void CheckCheckpointOwner(const nn::SafetensorsFile& file, std::string_view algorithm, std::string_view env);
 
 }  // namespace cai::rl

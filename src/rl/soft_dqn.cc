@@ -1,0 +1,517 @@
+#include "cai/rl/soft_dqn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cai/core/error.h"
+#include "cai/nn/mlp_safetensors.h"
+#include "cai/nn/safetensors.h"
+
+namespace cai::rl {
+namespace {
+
+void Require(bool ok, std::string_view field, const std::string& value, std::string_view expected) {
+  if (!ok) throw Error(fmt::format("{}: {} is invalid (expected {})", field, value, expected));
+}
+
+std::vector<double> LogPrior(const SoftQOptions& o, int num_actions) {
+  std::vector<double> lp(num_actions, 0.0);
+  for (int a = 0; a < num_actions && !o.action_prior.empty(); ++a) lp[a] = std::log(o.action_prior[a]);
+  return lp;
+}
+
+// z_a = q_a + alpha * log p(a); returns V = alpha * log sum_a exp(z_a / alpha) and writes
+// pi(a) = exp((z_a - V) / alpha) into `pi` when not empty. alpha > 0.
+template <typename Q>
+double SoftValue(const Q& q, std::span<const double> log_prior, double alpha, std::span<double> pi) {
+  const std::size_t n = log_prior.size();
+  double m = -std::numeric_limits<double>::infinity();
+  for (std::size_t a = 0; a < n; ++a) m = std::max(m, static_cast<double>(q(a)) + alpha * log_prior[a]);
+  double sum = 0.0;
+  for (std::size_t a = 0; a < n; ++a) sum += std::exp((static_cast<double>(q(a)) + alpha * log_prior[a] - m) / alpha);
+  const double v = m + alpha * std::log(sum);
+  if (!pi.empty()) {
+    for (std::size_t a = 0; a < n; ++a) pi[a] = std::exp((static_cast<double>(q(a)) + alpha * log_prior[a] - v) / alpha);
+  }
+  return v;
+}
+
+double Entropy(std::span<const double> pi) {
+  double h = 0.0;
+  for (double p : pi) {
+    if (p > 0.0) h -= p * std::log(p);
+  }
+  return h;
+}
+
+}  // namespace
+
+void ValidateSoftQOptions(const SoftQOptions& o, int num_actions) {
+  for (std::size_t i = 0; i < o.hidden.size(); ++i) {
+    Require(o.hidden[i] >= 1 && o.hidden[i] <= 65536, fmt::format("hidden[{}]", i), std::to_string(o.hidden[i]),
+            "an integer in [1, 65536]");
+  }
+  Require(o.batch_size >= 1 && o.batch_size <= 1 << 20, "batch_size", std::to_string(o.batch_size),
+          "an integer in [1, 2^20]");
+  Require(o.buffer_size >= 1 && o.buffer_size <= std::int64_t{1} << 31, "buffer_size",
+          std::to_string(o.buffer_size), "an integer in [1, 2^31]");
+  Require(o.discount >= 0.0 && o.discount <= 1.0, "discount", fmt::format("{}", o.discount), "a number in [0, 1]");
+  Require(std::isfinite(o.learning_rate) && o.learning_rate > 0.0, "learning_rate", fmt::format("{}", o.learning_rate),
+          "a finite number > 0");
+  Require(std::isfinite(o.temperature_learning_rate) && o.temperature_learning_rate > 0.0,
+          "temperature_learning_rate", fmt::format("{}", o.temperature_learning_rate), "a finite number > 0");
+  Require(o.learning_starts >= 0, "learning_starts", std::to_string(o.learning_starts), "an integer >= 0");
+  for (const auto& [name, v] : {std::pair{"train_frequency", o.train_frequency},
+                                std::pair{"gradient_steps", o.gradient_steps},
+                                std::pair{"target_update_interval", o.target_update_interval}}) {
+    Require(v >= 1 && v <= 1000000, name, std::to_string(v), "an integer in [1, 10^6]");
+  }
+  Require(o.tau > 0.0 && o.tau <= 1.0, "tau", fmt::format("{}", o.tau), "a number in (0, 1]");
+  Require(std::isfinite(o.temperature) && o.temperature > 0.0, "temperature", fmt::format("{}", o.temperature),
+          "a finite number > 0 (a small value such as 1e-3 approaches DQN's max backup)");
+  if (o.target_entropy) {
+    Require(std::isfinite(*o.target_entropy) && *o.target_entropy >= 0.0, "target_entropy",
+            fmt::format("{}", *o.target_entropy), "a finite number >= 0 (nats)");
+  }
+  if (!o.action_prior.empty()) {
+    double sum = 0.0;
+    for (std::size_t a = 0; a < o.action_prior.size(); ++a) {
+      Require(std::isfinite(o.action_prior[a]) && o.action_prior[a] > 0.0, fmt::format("action_prior[{}]", a),
+              fmt::format("{}", o.action_prior[a]), "a probability > 0");
+      sum += o.action_prior[a];
+    }
+    Require(std::abs(sum - 1.0) <= 1e-9, "action_prior", fmt::format("summing to {}", sum),
+            "probabilities summing to 1 (tolerance 1e-9)");
+    if (num_actions > 0) {
+      Require(static_cast<int>(o.action_prior.size()) == num_actions, "action_prior",
+              fmt::format("of length {}", o.action_prior.size()), fmt::format("one entry per action ({})", num_actions));
+    }
+  }
+  Require(std::isfinite(o.max_grad_norm) && o.max_grad_norm >= 0.0, "max_grad_norm",
+          fmt::format("{}", o.max_grad_norm), "a finite number >= 0 (0 = no clipping)");
+}
+
+nlohmann::json SoftQOptionsToJson(const SoftQOptions& o) {
+  nlohmann::json j;
+  j["hidden"] = o.hidden;
+  j["activation"] = std::string(nn::ActivationName(o.activation));
+  j["batch_size"] = o.batch_size;
+  j["buffer_size"] = o.buffer_size;
+  j["discount"] = o.discount;
+  j["learning_rate"] = o.learning_rate;
+  j["learning_starts"] = o.learning_starts;
+  j["train_frequency"] = o.train_frequency;
+  j["gradient_steps"] = o.gradient_steps;
+  j["target_update_interval"] = o.target_update_interval;
+  j["tau"] = o.tau;
+  j["temperature"] = o.temperature;
+  j["auto_temperature"] = o.auto_temperature;
+  j["target_entropy"] = o.target_entropy ? nlohmann::json(*o.target_entropy) : nlohmann::json(nullptr);
+  j["temperature_learning_rate"] = o.temperature_learning_rate;
+  j["action_prior"] = o.action_prior;
+  j["loss"] = o.loss == TdLoss::kHuber ? "huber" : "squared";
+  j["max_grad_norm"] = o.max_grad_norm;
+  j["seed"] = o.seed;
+  return j;
+}
+
+SoftQOptions SoftQOptionsFromJson(const nlohmann::json& j, const SoftQOptions& base) {
+  if (!j.is_object()) throw Error("soft-q options: expected a JSON object");
+  SoftQOptions o = base;
+  for (const auto& [key, value] : j.items()) {
+    const auto wrong = [&](std::string_view expected) {
+      return Error(fmt::format("soft-q option \"{}\": {} is invalid (expected {})", key, value.dump(), expected));
+    };
+    const auto number = [&]() {
+      if (!value.is_number()) throw wrong("a number");
+      return value.get<double>();
+    };
+    const auto integer = [&]() -> std::int64_t {
+      if (!value.is_number_integer()) throw wrong("an integer");
+      return value.get<std::int64_t>();
+    };
+    const auto numbers = [&](auto& out, std::string_view what) {
+      if (!value.is_array()) throw wrong(what);
+      out.clear();
+      for (const auto& x : value) {
+        if (!x.is_number()) throw wrong(what);
+        out.push_back(x.get<typename std::decay_t<decltype(out)>::value_type>());
+      }
+    };
+    if (key == "hidden") {
+      for (const auto& h : value) {
+        if (!h.is_number_integer()) throw wrong("an array of integers");
+      }
+      numbers(o.hidden, "an array of integers");
+    } else if (key == "activation") {
+      if (!value.is_string()) throw wrong("a string");
+      o.activation = nn::ParseActivation(value.get<std::string>(), "soft-q option \"activation\"");
+    } else if (key == "batch_size") {
+      o.batch_size = static_cast<int>(integer());
+    } else if (key == "buffer_size") {
+      o.buffer_size = integer();
+    } else if (key == "discount") {
+      o.discount = number();
+    } else if (key == "learning_rate") {
+      o.learning_rate = number();
+    } else if (key == "learning_starts") {
+      o.learning_starts = integer();
+    } else if (key == "train_frequency") {
+      o.train_frequency = static_cast<int>(integer());
+    } else if (key == "gradient_steps") {
+      o.gradient_steps = static_cast<int>(integer());
+    } else if (key == "target_update_interval") {
+      o.target_update_interval = static_cast<int>(integer());
+    } else if (key == "tau") {
+      o.tau = number();
+    } else if (key == "temperature") {
+      o.temperature = number();
+    } else if (key == "auto_temperature") {
+      if (!value.is_boolean()) throw wrong("true or false");
+      o.auto_temperature = value.get<bool>();
+    } else if (key == "target_entropy") {
+      if (value.is_null()) {
+        o.target_entropy.reset();
+      } else {
+        o.target_entropy = number();
+      }
+    } else if (key == "temperature_learning_rate") {
+      o.temperature_learning_rate = number();
+    } else if (key == "action_prior") {
+      numbers(o.action_prior, "an array of probabilities");
+    } else if (key == "loss") {
+      if (!value.is_string() || (value != "huber" && value != "squared")) throw wrong("\"huber\" or \"squared\"");
+      o.loss = value == "huber" ? TdLoss::kHuber : TdLoss::kSquared;
+    } else if (key == "max_grad_norm") {
+      o.max_grad_norm = number();
+    } else if (key == "seed") {
+      if (!value.is_number_unsigned()) throw wrong("an integer >= 0");
+      o.seed = value.get<std::uint64_t>();
+    } else {
+      throw Error(fmt::format("soft-q options: unknown key \"{}\"", key));
+    }
+  }
+  ValidateSoftQOptions(o);
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BoltzmannQPolicy
+
+BoltzmannQPolicy::BoltzmannQPolicy(nn::Mlp q, std::vector<double> log_prior)
+    : q_(std::move(q)), log_prior_(std::move(log_prior)), workspace_(q_, 1), scratch_(q_.output_dim()) {
+  if (static_cast<int>(log_prior_.size()) != q_.output_dim()) {
+    throw Error(fmt::format("Q network: {} outputs but {} prior entries (expected one per action)", q_.output_dim(),
+                            log_prior_.size()));
+  }
+}
+
+void BoltzmannQPolicy::QValues(std::span<const float> observation, std::span<double> q) {
+  const Eigen::Map<const nn::Matrix> x(observation.data(), static_cast<Eigen::Index>(observation.size()), 1);
+  const auto out = nn::Forward(q_, workspace_, x);
+  for (int a = 0; a < num_actions(); ++a) q[a] = out(a, 0);
+}
+
+int BoltzmannQPolicy::Greedy(std::span<const float> observation, double temperature) {
+  QValues(observation, scratch_);
+  int best = 0;
+  for (int a = 0; a < num_actions(); ++a) {
+    scratch_[a] += temperature * log_prior_[a];
+    if (scratch_[a] > scratch_[best]) best = a;
+  }
+  return best;
+}
+
+int BoltzmannQPolicy::Sample(std::span<const float> observation, double temperature, Rng& rng) {
+  const Eigen::Map<const nn::Matrix> x(observation.data(), static_cast<Eigen::Index>(observation.size()), 1);
+  const auto out = nn::Forward(q_, workspace_, x);
+  SoftValue([&](std::size_t a) { return out(static_cast<Eigen::Index>(a), 0); }, log_prior_, temperature, scratch_);
+  return static_cast<int>(rng.Categorical(scratch_));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SoftQAgent
+
+SoftQAgent::SoftQAgent(int observation_dim, int num_actions, const SoftQOptions& options)
+    : options_((ValidateSoftQOptions(options, num_actions), options)),
+      obs_dim_(observation_dim),
+      num_actions_(num_actions),
+      target_entropy_(options.target_entropy.value_or(0.2 * std::log(std::max(num_actions, 1)))),
+      rng_(options.seed),
+      policy_(nn::Mlp({std::max(observation_dim, 1), options.hidden, std::max(num_actions, 1), options.activation,
+                       nn::Activation::kIdentity},
+                      rng_),
+              LogPrior(options, std::max(num_actions, 1))),
+      q_target_(policy_.q()),
+      adam_(policy_.q().num_parameters(), {.learning_rate = options.learning_rate}),
+      log_temperature_(std::log(options.temperature)),
+      temperature_adam_(1, {.learning_rate = options.temperature_learning_rate}),
+      buffer_(options.buffer_size, std::max(observation_dim, 1), 1),
+      batch_(std::max(observation_dim, 1), 1, options.batch_size),
+      q_ws_(policy_.q(), options.batch_size),
+      target_ws_(q_target_, options.batch_size),
+      dq_(std::max(num_actions, 1), options.batch_size) {
+  if (observation_dim < 1) throw Error(fmt::format("observation_dim: {} is invalid (expected >= 1)", observation_dim));
+  if (num_actions < 1) throw Error(fmt::format("num_actions: {} is invalid (expected >= 1)", num_actions));
+  stats_.temperature = temperature();
+}
+
+double SoftQAgent::temperature() const { return std::exp(log_temperature_); }
+
+int SoftQAgent::Act(std::span<const float> observation, bool deterministic) {
+  return deterministic ? policy_.Greedy(observation, temperature()) : policy_.Sample(observation, temperature(), rng_);
+}
+
+int SoftQAgent::RandomAction() { return static_cast<int>(rng_.UniformInt(static_cast<std::uint64_t>(num_actions_))); }
+
+const SoftQUpdateStats& SoftQAgent::Update() {
+  buffer_.Sample(rng_, batch_);
+  const int b = options_.batch_size;
+  const double alpha = temperature();
+  const double gamma = options_.discount;
+  const std::span<const double> log_prior = policy_.log_prior();
+  // Targets y = r + gamma (1 - terminated) Vtarget(s'), computed in double per column.
+  const auto qt = nn::Forward(q_target_, target_ws_, batch_.next_observations);
+  const auto q = nn::Forward(policy_.q(), q_ws_, batch_.observations);
+  dq_.setZero();
+  double loss = 0.0, q_sum = 0.0, v_sum = 0.0, h_sum = 0.0;
+  double pi_storage[64];
+  std::vector<double> pi_heap;
+  std::span<double> pi;
+  if (num_actions_ <= 64) {
+    pi = std::span<double>(pi_storage, static_cast<std::size_t>(num_actions_));
+  } else {
+    pi_heap.resize(num_actions_);  // only for more than 64 actions
+    pi = pi_heap;
+  }
+  const float inv_b = 1.0f / static_cast<float>(b);
+  for (int j = 0; j < b; ++j) {
+    const double v_next =
+        SoftValue([&](std::size_t a) { return qt(static_cast<Eigen::Index>(a), j); }, log_prior, alpha, {});
+    const double y = batch_.rewards(0, j) + gamma * (1.0 - batch_.terminated(0, j)) * v_next;
+    const int a = static_cast<int>(batch_.actions(0, j));
+    const double delta = static_cast<double>(q(a, j)) - y;
+    double grad = delta;
+    if (options_.loss == TdLoss::kHuber) {
+      loss += std::abs(delta) < 1.0 ? 0.5 * delta * delta : std::abs(delta) - 0.5;
+      grad = std::clamp(delta, -1.0, 1.0);
+    } else {
+      loss += 0.5 * delta * delta;
+    }
+    dq_(a, j) = static_cast<float>(grad) * inv_b;
+    q_sum += q(a, j);
+    v_sum += SoftValue([&](std::size_t k) { return q(static_cast<Eigen::Index>(k), j); }, log_prior, alpha, pi);
+    h_sum += Entropy(pi);
+  }
+  stats_.td_loss = loss / b;
+  stats_.q_mean = q_sum / b;
+  stats_.soft_value_mean = v_sum / b;
+  stats_.entropy = h_sum / b;
+  nn::Backward(policy_.q(), q_ws_, dq_, nullptr, nn::ParameterGradients::kOverwrite);
+  stats_.grad_norm = options_.max_grad_norm > 0.0
+                         ? nn::ClipGradientNorm(policy_.q().gradients(), static_cast<float>(options_.max_grad_norm))
+                         : nn::ClipGradientNorm(policy_.q().gradients(), std::numeric_limits<float>::infinity());
+  adam_.Step(policy_.q().parameters(), policy_.q().gradients());
+  if (options_.auto_temperature) {
+    // L(log alpha) = log alpha * (H - target): raises alpha while the policy is sharper than the target.
+    temperature_gradient_ = stats_.entropy - target_entropy_;
+    stats_.temperature_loss = log_temperature_ * temperature_gradient_;
+    temperature_adam_.Step(std::span<double>(&log_temperature_, 1), std::span<const double>(&temperature_gradient_, 1));
+  }
+  ++updates_;
+  if (updates_ % options_.target_update_interval == 0) {
+    nn::PolyakUpdate(q_target_.parameters(), policy_.q().parameters(), static_cast<float>(options_.tau));
+  }
+  stats_.temperature = temperature();
+  return stats_;
+}
+
+void SoftQAgent::Save(nn::SafetensorsFile& f) const {
+  nn::AddMlp(f, "softq.q", policy_.q());
+  nn::AddMlp(f, "softq.q_target", q_target_);
+  nn::PutAdam(f, "softq.adam", adam_);
+  const double temperature_state[] = {log_temperature_, temperature_adam_.first_moment()[0],
+                                      temperature_adam_.second_moment()[0]};
+  f.tensors["softq.temperature"] = nn::Tensor::FromDoubles(temperature_state, {3});
+  const std::int64_t counters[] = {updates_, temperature_adam_.steps()};
+  f.tensors["softq.counters"] = nn::Tensor::FromInt64(counters, {2});
+  nn::PutRngState(f, "softq.rng", rng_.SaveState());
+  SaveReplayBuffer(f, "softq.buffer", buffer_);
+  f.metadata["softq.options"] = SoftQOptionsToJson(options_).dump();
+}
+
+void SoftQAgent::Restore(const nn::SafetensorsFile& f) {
+  const auto it = f.metadata.find("softq.options");
+  const std::string mine = SoftQOptionsToJson(options_).dump();
+  if (it == f.metadata.end() || it->second != mine) {
+    throw Error(fmt::format("checkpoint: soft-q options {} differ from this run's {}",
+                            it == f.metadata.end() ? std::string("(missing)") : it->second, mine));
+  }
+  nn::LoadMlpParameters(f, "softq.q", policy_.q());
+  nn::LoadMlpParameters(f, "softq.q_target", q_target_);
+  nn::GetAdam(f, "softq.adam", adam_);
+  const std::int64_t three[] = {3}, two[] = {2};
+  const auto t = nn::RequireTensor(f, "softq.temperature", nn::DType::kF64, three).ToDoubles();
+  const auto counters = nn::RequireTensor(f, "softq.counters", nn::DType::kI64, two).ToInt64();
+  log_temperature_ = t[0];
+  const double m = t[1], v = t[2];
+  temperature_adam_.RestoreState(counters[1], std::span<const double>(&m, 1), std::span<const double>(&v, 1));
+  updates_ = counters[0];
+  rng_.RestoreState(nn::GetRngState(f, "softq.rng"));
+  RestoreReplayBuffer(f, "softq.buffer", buffer_);
+  stats_ = SoftQUpdateStats{};
+  stats_.temperature = temperature();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy files
+
+namespace {
+
+class GreedySoftQPolicy : public Policy {
+ public:
+  GreedySoftQPolicy(BoltzmannQPolicy policy, double temperature) : policy_(std::move(policy)), temperature_(temperature) {}
+  void Act(std::span<const float> observation, std::span<double> action) override {
+    action[0] = policy_.Greedy(observation, temperature_);
+  }
+
+ private:
+  BoltzmannQPolicy policy_;
+  double temperature_;
+};
+
+}  // namespace
+
+void SaveSoftQPolicy(nn::SafetensorsFile& file, const BoltzmannQPolicy& policy, double temperature) {
+  nn::AddMlp(file, "q", policy.q());
+  const nlohmann::json j = {{"kind", "boltzmann_q"}, {"temperature", temperature}, {"log_prior", policy.log_prior()}};
+  file.metadata["policy"] = j.dump();
+}
+
+std::unique_ptr<Policy> LoadSoftQPolicy(const nn::SafetensorsFile& file) {
+  const auto it = file.metadata.find("policy");
+  if (it == file.metadata.end()) throw Error("policy file: metadata \"policy\" is missing");
+  try {
+    const nlohmann::json j = nlohmann::json::parse(it->second);
+    if (j.at("kind").get<std::string>() != "boltzmann_q") {
+      throw Error(fmt::format("policy file: kind \"{}\" is not a Boltzmann Q policy", j.at("kind").get<std::string>()));
+    }
+    Rng unused(0);
+    nn::Mlp q(nn::ReadMlpSpec(file, "q"), unused);
+    nn::LoadMlpParameters(file, "q", q);
+    const double temperature = j.at("temperature").get<double>();
+    if (!(std::isfinite(temperature) && temperature > 0)) {
+      throw Error(fmt::format("policy file: temperature {} is invalid (expected > 0)", temperature));
+    }
+    return std::make_unique<GreedySoftQPolicy>(BoltzmannQPolicy(std::move(q), j.at("log_prior").get<std::vector<double>>()),
+                                               temperature);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("policy file: metadata \"policy\" is malformed ({})", e.what()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SoftQTrainer
+
+namespace {
+
+std::unique_ptr<env::Environment> DiscreteEnvironment(std::unique_ptr<env::Environment> env) {
+  if (env == nullptr) throw Error("soft-q: environment is null");
+  if (!env->action_space().is_discrete()) {
+    throw Error(fmt::format("--env: {} has action space {} (soft Q-learning needs a Discrete action space; "
+                            "use sac for continuous actions)",
+                            env->name(), env->action_space().ToString()));
+  }
+  return env;
+}
+
+}  // namespace
+
+SoftQTrainer::SoftQTrainer(std::string environment, const SoftQOptions& options, std::int64_t total_steps)
+    : SoftQTrainer(env::MakeEnvironment(environment), env::MakeEnvironment(environment), options, total_steps) {}
+
+SoftQTrainer::SoftQTrainer(std::unique_ptr<env::Environment> env, std::unique_ptr<env::Environment> eval_env,
+                           const SoftQOptions& options, std::int64_t total_steps)
+    : env_(DiscreteEnvironment(std::move(env))),
+      eval_env_(DiscreteEnvironment(std::move(eval_env))),
+      agent_(env_->observation_dim(), env_->action_space().n(), options),
+      total_steps_(total_steps),
+      observation_(env_->observation_dim()),
+      next_observation_(env_->observation_dim()) {
+  env_name_ = std::string(env_->name());
+  if (total_steps < 1) throw Error(fmt::format("--steps: {} is invalid (expected an integer >= 1)", total_steps));
+  env_->Reset(options.seed, observation_);
+}
+
+std::span<const EpisodeStats> SoftQTrainer::Step() {
+  const SoftQOptions& o = agent_.options();
+  const int a = step_ < o.learning_starts ? agent_.RandomAction() : agent_.Act(observation_, /*deterministic=*/false);
+  const double action[] = {static_cast<double>(a)};
+  const env::StepResult r = env_->Step(action, next_observation_);
+  const float stored_action[] = {static_cast<float>(a)};
+  agent_.buffer().Add(observation_, stored_action, r.reward, next_observation_, r.terminated);
+  ++step_;
+  episode_return_ += r.reward;
+  ++episode_length_;
+  if (step_ > o.learning_starts && step_ % o.train_frequency == 0) {
+    for (int k = 0; k < o.gradient_steps; ++k) agent_.Update();
+  }
+  if (r.terminated || r.truncated) {
+    finished_ = EpisodeStats{step_, episode_return_, episode_length_, r.truncated && !r.terminated};
+    ++episodes_;
+    episode_return_ = 0;
+    episode_length_ = 0;
+    env_->Reset(std::nullopt, observation_);
+    return {&finished_, 1};
+  }
+  observation_.swap(next_observation_);
+  return {};
+}
+
+std::vector<std::pair<std::string, double>> SoftQTrainer::Scalars() const {
+  std::vector<std::pair<std::string, double>> out;
+  if (agent_.updates() == 0) return out;
+  const SoftQUpdateStats& s = agent_.last_stats();
+  out = {{"losses/td_loss", s.td_loss},   {"losses/q_values", s.q_mean}, {"losses/soft_value", s.soft_value_mean},
+         {"losses/entropy", s.entropy},   {"losses/alpha", s.temperature}, {"losses/grad_norm", s.grad_norm}};
+  if (agent_.options().auto_temperature) out.emplace_back("losses/alpha_loss", s.temperature_loss);
+  return out;
+}
+
+EvaluationResult SoftQTrainer::Evaluate(int episodes, std::uint64_t seed) {
+  GreedySoftQPolicy policy(agent_.policy(), agent_.temperature());
+  return EvaluatePolicy(policy, *eval_env_, episodes, seed);
+}
+
+nlohmann::json SoftQTrainer::Config() const {
+  return {{"algorithm", "soft-q"}, {"env", env_name_}, {"steps", total_steps_}, {"soft_q", SoftQOptionsToJson(agent_.options())}};
+}
+
+void SoftQTrainer::SavePolicy(nn::SafetensorsFile& file) const {
+  SaveSoftQPolicy(file, agent_.policy(), agent_.temperature());
+  file.metadata["algorithm"] = "soft-q";
+  file.metadata["env"] = env_name_;
+}
+
+void SoftQTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
+  if (!can_checkpoint()) throw Error("SoftQTrainer: checkpoints are taken at episode boundaries only");
+  agent_.Save(file);
+  SaveEpisodeStart(file, *env_, observation_, step_, episodes_);
+  file.metadata["algorithm"] = "soft-q";
+  file.metadata["env"] = env_name_;
+  file.metadata["config"] = Config().dump();
+}
+
+void SoftQTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
+  CheckCheckpointOwner(file, "soft-q", env_name_);
+  agent_.Restore(file);
+  RestoreEpisodeStart(file, *env_, observation_, total_steps_, step_, episodes_);
+  episode_return_ = 0;
+  episode_length_ = 0;
+}
+
+}  // namespace cai::rl
