@@ -45,19 +45,22 @@ struct SafetensorsFile;
 
 namespace cai::rl {
 
-/// Every actor-critic hyperparameter. Defaults are the ones tuned on CartPole-v1 (see
-/// bench/actor_critic_results.md); Stable-Baselines3's A2C uses n_steps 5, RMSprop and alpha 0.
+/// Every actor-critic hyperparameter. The defaults are Stable-Baselines3's A2C (8 copies, n_steps
+/// 5, plain n-step advantages, value coefficient 0.5, gradient clip 0.5, 64x64 tanh networks, no
+/// advantage normalisation) with Adam at 7e-4 instead of RMSprop and alpha 0; on CartPole-v1 they
+/// reach the maximal evaluation return within 200,000 steps on every seed tried (16 of 16, see
+/// bench/actor_critic_results.md).
 struct ActorCriticOptions {
   int num_envs = 8;                   ///< copies of the environment stepped together
-  int n_steps = 16;                   ///< rollout length per copy (one update per num_envs * n_steps steps)
+  int n_steps = 5;                    ///< rollout length per copy (one update per num_envs * n_steps steps)
   double discount = 0.99;             ///< gamma in [0, 1]
-  double gae_lambda = 0.95;           ///< GAE lambda in [0, 1]; 1 = plain n-step advantages
+  double gae_lambda = 1.0;            ///< GAE lambda in [0, 1]; 1 = plain n-step advantages
   double entropy_coefficient = 0.0;   ///< the temperature alpha >= 0
   /// Empty: the counting measure (entropy bonus). Otherwise |A| probabilities (Discrete actions
   /// only): the bonus is -alpha * KL(pi(.|s) || prior).
   std::vector<double> action_prior;
   double value_coefficient = 0.5;
-  double learning_rate = 1e-3;        ///< Adam
+  double learning_rate = 7e-4;        ///< Adam
   double max_grad_norm = 0.5;         ///< global gradient-norm clip; 0 = off
   bool normalize_advantage = false;   ///< standardise advantages over each rollout
   std::vector<int> hidden = {64, 64}; ///< hidden layers of actor and critic (separate networks)
