@@ -4,7 +4,8 @@
 // --threshold, the final evaluation, wall time and steps/s.
 //
 // Usage: bench_actor_critic --env CartPole-v1 --steps 200000 --seeds 0,1,2,3,4 --eval-every 10000
-//          --eval-episodes 10 --threshold 475 [--options '{"n_steps": 16, ...}']
+//          --eval-episodes 10 --threshold 475 [--options '{"n_steps": 16, ...}'] [--curve]
+//          [--rows-only | --header-only]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,8 @@ struct Args {
   double threshold = 475;
   std::string options = "{}";
   bool curve = false;
+  bool rows_only = false;    // no header or summary (one process per seed, see the script)
+  bool header_only = false;  // the header (resolved options, column names) alone
 };
 
 Args Parse(int argc, char** argv) {
@@ -35,6 +38,14 @@ Args Parse(int argc, char** argv) {
     const std::string k = argv[i];
     if (k == "--curve") {
       a.curve = true;
+      continue;
+    }
+    if (k == "--rows-only") {
+      a.rows_only = true;
+      continue;
+    }
+    if (k == "--header-only") {
+      a.header_only = true;
       continue;
     }
     if (i + 1 >= argc) throw cai::Error("missing value after " + k);
@@ -72,11 +83,14 @@ Args Parse(int argc, char** argv) {
 int main(int argc, char** argv) try {
   const Args args = Parse(argc, argv);
   const cai::rl::ActorCriticOptions base = cai::rl::ActorCriticOptionsFromJson(nlohmann::json::parse(args.options));
+  if (!args.rows_only) {
   std::printf("env %s, %lld steps, eval every %lld (%d episodes), threshold %g\noptions %s\n", args.env.c_str(),
               static_cast<long long>(args.steps), static_cast<long long>(args.eval_every), args.eval_episodes,
               args.threshold, cai::rl::ActorCriticOptionsToJson(base).dump().c_str());
   std::printf("%-5s %-12s %-12s %-10s %-10s %-10s\n", "seed", "first>=thr", "final_eval", "train_s", "steps/s",
               "episodes");
+  }
+  if (args.header_only) return 0;
   int reached = 0;
   double total_train_seconds = 0;
   std::int64_t total_steps = 0;
@@ -109,6 +123,7 @@ int main(int argc, char** argv) try {
     if (args.curve) std::printf("      curve:%s\n", curve.c_str());
     std::fflush(stdout);
   }
+  if (args.rows_only) return 0;
   std::printf("seeds reaching %g within %lld steps: %d of %zu; training throughput %.0f steps/s (evaluation "
               "excluded)\n",
               args.threshold, static_cast<long long>(args.steps), reached, args.seeds.size(),

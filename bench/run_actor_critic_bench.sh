@@ -19,14 +19,29 @@ PENDULUM_OPTIONS='{"n_steps": 8, "discount": 0.9, "gae_lambda": 0.9}'
 CARTPOLE_OPTIONS="${AC_OPTIONS:-$CARTPOLE_OPTIONS}"
 PENDULUM_OPTIONS="${AC_PENDULUM_OPTIONS:-$PENDULUM_OPTIONS}"
 
+# One process per seed: in -march=native builds a seed's result can depend on what ran before it
+# in the same process (see bench/actor_critic_results.md), so each row stands alone.
+run_seeds() {  # env steps eval_every threshold options seeds...
+  local env=$1 steps=$2 every=$3 thr=$4 opts=$5
+  shift 5
+  local reached=0 row
+  "$BIN" --env "$env" --steps "$steps" --eval-every "$every" --eval-episodes 10 --threshold "$thr" \
+    --options "$opts" --header-only
+  for seed in "$@"; do
+    row=$("$BIN" --env "$env" --steps "$steps" --seeds "$seed" --eval-every "$every" --eval-episodes 10 \
+      --threshold "$thr" --options "$opts" --curve --rows-only)
+    echo "$row"
+    if [ "$(echo "$row" | awk 'NR==1 {print $2}')" != never ]; then reached=$((reached + 1)); fi
+  done
+  echo "seeds reaching $thr within $steps steps: $reached of $#"
+}
+
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores)"
 echo
 echo "== CartPole-v1 (categorical policy)"
-"$BIN" --env CartPole-v1 --steps 200000 --seeds 0,1,2,3,4 --eval-every 10000 --eval-episodes 10 \
-  --threshold 475 --options "$CARTPOLE_OPTIONS" --curve
+run_seeds CartPole-v1 200000 10000 475 "$CARTPOLE_OPTIONS" 0 1 2 3 4
 if [ "${AC_BENCH_SKIP_PENDULUM:-0}" != 1 ]; then
   echo
   echo "== Pendulum-v1 (Gaussian policy), no goal"
-  "$BIN" --env Pendulum-v1 --steps "${AC_PENDULUM_STEPS:-1000000}" --seeds 0,1,2 --eval-every 100000 --eval-episodes 10 \
-    --threshold -200 --options "$PENDULUM_OPTIONS" --curve
+  run_seeds Pendulum-v1 "${AC_PENDULUM_STEPS:-1000000}" 100000 -200 "$PENDULUM_OPTIONS" 0 1 2
 fi
