@@ -1,16 +1,16 @@
 #include "cai/rl/actor_critic.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cai/core/error.h"
 #include "cai/env/mdp_environment.h"
@@ -115,10 +115,9 @@ void CheckGradient(ActorCriticAgent& agent, int batch, std::uint64_t seed) {
   for (std::size_t k = 0; k < agent.log_std().size(); ++k) agent.log_std()[k] = 0.3f - 0.4f * static_cast<float>(k);
   agent.Loss(obs, actions, adv, ret, true);
   std::vector<std::span<float>> params = {agent.actor().parameters(), agent.critic().parameters(), agent.log_std()};
-  std::vector<std::vector<float>> grads = {
-      {agent.actor().gradients().begin(), agent.actor().gradients().end()},
-      {agent.critic().gradients().begin(), agent.critic().gradients().end()},
-      {agent.log_std_gradient().begin(), agent.log_std_gradient().end()}};
+  std::vector<std::vector<float>> grads = {{agent.actor().gradients().begin(), agent.actor().gradients().end()},
+                                           {agent.critic().gradients().begin(), agent.critic().gradients().end()},
+                                           {agent.log_std_gradient().begin(), agent.log_std_gradient().end()}};
   double worst = 0;
   int checked = 0;
   for (std::size_t block = 0; block < params.size(); ++block) {
@@ -202,16 +201,22 @@ TEST(ActorCritic, DiscreteBanditConvergesToTheSoftmaxOfRewardsOverAlpha) {
     double z = 0;
     for (int a = 0; a < 3; ++a) z += expected[a] = (with_prior ? prior[a] : 1.0) * std::exp(r[a] / alpha);
     for (double& p : expected) p /= z;
-    const auto pi = TrainBandit(r, alpha, prior, 7);
-    double max_diff = 0, kl = 0;
-    for (int a = 0; a < 3; ++a) {
-      max_diff = std::max(max_diff, std::abs(pi[a] - expected[a]));
-      kl += expected[a] * std::log(expected[a] / pi[a]);
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      const auto pi = TrainBandit(r, alpha, prior, seed);
+      double max_diff = 0, kl = 0;
+      for (int a = 0; a < 3; ++a) {
+        max_diff = std::max(max_diff, std::abs(pi[a] - expected[a]));
+        kl += expected[a] * std::log(expected[a] / pi[a]);
+      }
+      std::printf(
+          "bandit (prior %d, seed %d): learned %.4f %.4f %.4f, exact %.4f %.4f %.4f, max |diff| %.4f, "
+          "KL %.2e\n",
+          with_prior, static_cast<int>(seed), pi[0], pi[1], pi[2], expected[0], expected[1], expected[2], max_diff, kl);
+      // Constant-step Adam (3e-3 on the logits, noisy gradients) keeps the policy fluctuating
+      // around the optimum: over seeds 1-5, max |diff| 0.002-0.0125 and KL <= 6.1e-4 (both priors).
+      EXPECT_LT(max_diff, 0.02) << "seed " << seed;
+      EXPECT_LT(kl, 2e-3) << "seed " << seed;
     }
-    std::printf("bandit (prior %d): learned %.4f %.4f %.4f, exact %.4f %.4f %.4f, max |diff| %.4f, KL %.2e\n",
-                with_prior, pi[0], pi[1], pi[2], expected[0], expected[1], expected[2], max_diff, kl);
-    EXPECT_LT(max_diff, 0.02);
-    EXPECT_LT(kl, 2e-3);
   }
   std::printf("%.2f s\n", Seconds(start));
 }
@@ -222,23 +227,27 @@ TEST(ActorCritic, DiscreteBanditConvergesToTheSoftmaxOfRewardsOverAlpha) {
 TEST(ActorCritic, ContinuousBanditConvergesToTheBoltzmannGaussian) {
   const auto start = std::chrono::steady_clock::now();
   const double alpha = 0.5;
-  ActorCriticOptions o;
-  o.num_envs = 16;
-  o.n_steps = 4;
-  o.hidden = {};
-  o.entropy_coefficient = alpha;
-  o.learning_rate = 3e-3;
-  o.seed = 5;
-  ActorCriticTrainer trainer([] { return std::make_unique<QuadraticBandit>(); }, o, 1'000'000);
-  for (int i = 0; i < 4 * 3000; ++i) trainer.Step();
-  const std::vector<float> obs = {1.0f};
-  std::vector<double> action(1);
-  trainer.agent().ActDeterministic(obs, action);
-  const double mu = action[0], var = std::exp(2.0 * trainer.agent().log_std()[0]);
-  std::printf("continuous bandit: mu %.4f (exact 1), sigma^2 %.4f (exact %.4f), %.2f s\n", mu, var, alpha / 2,
-              Seconds(start));
-  EXPECT_NEAR(mu, 1.0, 0.05);
-  EXPECT_NEAR(var, alpha / 2, 0.1 * alpha / 2);
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    ActorCriticOptions o;
+    o.num_envs = 16;
+    o.n_steps = 4;
+    o.hidden = {};
+    o.entropy_coefficient = alpha;
+    o.learning_rate = 3e-3;
+    o.seed = seed;
+    ActorCriticTrainer trainer([] { return std::make_unique<QuadraticBandit>(); }, o, 1'000'000);
+    for (int i = 0; i < 4 * 3000; ++i) trainer.Step();  // 3000 updates of 64 samples
+    const std::vector<float> obs = {1.0f};
+    std::vector<double> action(1);
+    trainer.agent().ActDeterministic(obs, action);
+    const double mu = action[0], var = std::exp(2.0 * trainer.agent().log_std()[0]);
+    std::printf("continuous bandit (seed %d): mu %.4f (exact 1), sigma^2 %.4f (exact %.4f)\n", static_cast<int>(seed),
+                mu, var, alpha / 2);
+    // Over seeds 1-5: |mu - 1| <= 0.023, sigma^2 within 5.6% of alpha / 2.
+    EXPECT_NEAR(mu, 1.0, 0.05) << "seed " << seed;
+    EXPECT_NEAR(var, alpha / 2, 0.1 * alpha / 2) << "seed " << seed;
+  }
+  std::printf("%.2f s\n", Seconds(start));
 }
 
 // A stochastic 5-state MDP with terminal (s, a) pairs and a time limit (truncation bootstraps, so
@@ -259,38 +268,43 @@ TEST(ActorCritic, TabularMdpPolicyMatchesSoftValueIteration) {
   svi.discount = discount;
   const SoftSolution exact = SolveSoftValueIteration(*mdp, svi).solution;
 
-  ActorCriticOptions o;
-  o.num_envs = 16;
-  o.n_steps = 16;
-  o.hidden = {};
-  o.discount = discount;
-  o.gae_lambda = 0.95;
-  o.entropy_coefficient = alpha;
-  o.learning_rate = 3e-3;
-  o.seed = 2;
-  ActorCriticTrainer trainer(MdpFactory(mdp, 50), o, 1'000'000'000);
-  std::vector<long> visits(5, 0);
-  const int updates = 3000;
-  for (int i = 0; i < updates * o.n_steps; ++i) {
-    for (int e = 0; e < o.num_envs; ++e) ++visits[static_cast<const env::MdpEnvironment&>(trainer.vector_env().env(e)).current_state()];
-    trainer.Step();
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    ActorCriticOptions o;
+    o.num_envs = 16;
+    o.n_steps = 16;
+    o.hidden = {};
+    o.discount = discount;
+    o.gae_lambda = 0.95;
+    o.entropy_coefficient = alpha;
+    o.learning_rate = 3e-3;
+    o.seed = seed;
+    ActorCriticTrainer trainer(MdpFactory(mdp, 50), o, 1'000'000'000);
+    std::vector<long> visits(5, 0);
+    const int updates = 3000;
+    for (int i = 0; i < updates * o.n_steps; ++i) {
+      for (int e = 0; e < o.num_envs; ++e)
+        ++visits[static_cast<const env::MdpEnvironment&>(trainer.vector_env().env(e)).current_state()];
+      trainer.Step();
+    }
+    long total = 0;
+    for (long v : visits) total += v;
+    double max_diff = 0;
+    for (int s = 0; s < 5; ++s) {
+      std::vector<float> obs(5, 0.0f);
+      obs[s] = 1.0f;
+      const auto pi = PolicyAt(trainer.agent(), obs);
+      double diff = 0;
+      for (int a = 0; a < 3; ++a) diff = std::max(diff, std::abs(pi[a] - exact.Pi(s, a)));
+      std::printf("state %d (visits %.3f): learned %.3f %.3f %.3f exact %.3f %.3f %.3f\n", s,
+                  static_cast<double>(visits[s]) / total, pi[0], pi[1], pi[2], exact.Pi(s, 0), exact.Pi(s, 1),
+                  exact.Pi(s, 2));
+      if (visits[s] >= total / 20) max_diff = std::max(max_diff, diff);  // states visited >= 5% of the time
+    }
+    // Over seeds 1-3: 0.0098, 0.0184, 0.0107 (constant-step Adam fluctuation, as for the bandit).
+    std::printf("seed %d: max |pi - pi*| over visited states %.4f\n", static_cast<int>(seed), max_diff);
+    EXPECT_LT(max_diff, 0.05) << "seed " << seed;
   }
-  long total = 0;
-  for (long v : visits) total += v;
-  double max_diff = 0;
-  for (int s = 0; s < 5; ++s) {
-    std::vector<float> obs(5, 0.0f);
-    obs[s] = 1.0f;
-    const auto pi = PolicyAt(trainer.agent(), obs);
-    double diff = 0;
-    for (int a = 0; a < 3; ++a) diff = std::max(diff, std::abs(pi[a] - exact.Pi(s, a)));
-    std::printf("state %d (visits %.3f): learned %.3f %.3f %.3f exact %.3f %.3f %.3f\n", s,
-                static_cast<double>(visits[s]) / total, pi[0], pi[1], pi[2], exact.Pi(s, 0), exact.Pi(s, 1),
-                exact.Pi(s, 2));
-    if (visits[s] >= total / 20) max_diff = std::max(max_diff, diff);  // states visited >= 5% of the time
-  }
-  std::printf("max |pi - pi*| over visited states %.4f, %.2f s\n", max_diff, Seconds(start));
-  EXPECT_LT(max_diff, 0.05);
+  std::printf("%.2f s\n", Seconds(start));
 }
 
 // A time limit is not a terminal state: V must learn the infinite-horizon 1 / (1 - discount) = 10,
@@ -325,8 +339,7 @@ ActorCriticOptions SmallOptions() {
 }
 
 // `before` and `after` are rollouts; the checkpoint is taken mid-episode for every copy.
-void ExpectSameTraining(const std::string& env, const ActorCriticOptions& o, int rollouts_before,
-                        int rollouts_after) {
+void ExpectSameTraining(const std::string& env, const ActorCriticOptions& o, int rollouts_before, int rollouts_after) {
   const int before = rollouts_before * o.n_steps, after = rollouts_after * o.n_steps;
   ActorCriticTrainer a(env, o, 100000);
   for (int i = 0; i < before; ++i) a.Step();
