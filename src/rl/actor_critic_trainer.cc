@@ -71,18 +71,32 @@ void ActorCriticAgent::Restore(const nn::SafetensorsFile& f) {
     throw Error(fmt::format("checkpoint: actor-critic options {} differ from this run's {}",
                             it == f.metadata.end() ? std::string("(missing)") : it->second, mine));
   }
-  nn::LoadMlpParameters(f, "ac.actor", actor_);
-  nn::LoadMlpParameters(f, "ac.critic", critic_);
-  GetAdam(f, "ac.adam.actor", actor_adam_);
-  GetAdam(f, "ac.adam.critic", critic_adam_);
+  // Read everything into copies first, so that a missing or mis-shaped tensor changes nothing.
+  nn::Mlp actor = actor_, critic = critic_;
+  nn::LoadMlpParameters(f, "ac.actor", actor);
+  nn::LoadMlpParameters(f, "ac.critic", critic);
+  Adam<float> actor_adam = actor_adam_, critic_adam = critic_adam_, log_std_adam = log_std_adam_;
+  GetAdam(f, "ac.adam.actor", actor_adam);
+  GetAdam(f, "ac.adam.critic", critic_adam);
+  std::vector<float> log_std = log_std_;
   if (!log_std_.empty()) {
     const std::int64_t d[] = {Size(log_std_.size())};
-    log_std_ = RequireTensor(f, "ac.log_std", DType::kF32, d).ToFloats();
-    GetAdam(f, "ac.adam.log_std", log_std_adam_);
+    log_std = RequireTensor(f, "ac.log_std", DType::kF32, d).ToFloats();
+    GetAdam(f, "ac.adam.log_std", log_std_adam);
   }
   const std::int64_t one[] = {1};
-  updates_ = RequireTensor(f, "ac.counters", DType::kI64, one).ToInt64()[0];
-  rng_.RestoreState(nn::GetRngState(f, "ac.rng"));
+  const std::int64_t updates = RequireTensor(f, "ac.counters", DType::kI64, one).ToInt64()[0];
+  Rng rng = rng_;
+  rng.RestoreState(nn::GetRngState(f, "ac.rng"));
+
+  std::copy(actor.parameters().begin(), actor.parameters().end(), actor_.parameters().begin());
+  std::copy(critic.parameters().begin(), critic.parameters().end(), critic_.parameters().begin());
+  actor_adam_ = std::move(actor_adam);
+  critic_adam_ = std::move(critic_adam);
+  log_std_adam_ = std::move(log_std_adam);
+  log_std_ = std::move(log_std);
+  updates_ = updates;
+  rng_ = rng;
   stats_ = ActorCriticUpdateStats{};
 }
 
@@ -144,7 +158,8 @@ std::span<const EpisodeStats> ActorCriticTrainer::Step() {
   const Eigen::Map<const nn::Matrix> obs(observations_.data(), obs_dim_, num_envs_);
   agent_.Act(obs, actions_, values_, bonus_);
   rollout_obs_.middleCols(static_cast<Eigen::Index>(t_) * num_envs_, num_envs_) = obs;
-  std::copy(actions_.begin(), actions_.end(), rollout_actions_.begin() + static_cast<std::ptrdiff_t>(t_ * n * act_dim_));
+  std::copy(actions_.begin(), actions_.end(),
+            rollout_actions_.begin() + static_cast<std::ptrdiff_t>(t_ * n * act_dim_));
   venv_->Step(actions_, {observations_, rewards_, terminated_, truncated_, final_observations_});
   bool bootstrap = false;
   for (std::size_t i = 0; i < n; ++i) bootstrap = bootstrap || (truncated_[i] && !terminated_[i]);
@@ -295,10 +310,17 @@ void ActorCriticTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
   file.metadata["config"] = Config().dump();
 }
 
+// Checks the metadata (algorithm, environment, options) and reads every tensor before changing
+// anything; on any error the trainer is left as it was.
 void ActorCriticTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
   if (Meta(file, "algorithm") != "maxent-pg" || Meta(file, "env") != env_name_) {
     throw Error(fmt::format("checkpoint: written by algorithm \"{}\" on \"{}\" (expected \"maxent-pg\" on \"{}\")",
                             Meta(file, "algorithm"), Meta(file, "env"), env_name_));
+  }
+  const std::string options = ActorCriticOptionsToJson(agent_.options()).dump();
+  if (Meta(file, "ac.options") != options) {
+    throw Error(fmt::format("checkpoint: actor-critic options {} differ from this run's {}",
+                            Meta(file, "ac.options").empty() ? "(missing)" : Meta(file, "ac.options"), options));
   }
   const auto n = static_cast<std::int64_t>(num_envs_);
   const std::int64_t state_shape[] = {n, venv_->env(0).state_dim()}, per_env[] = {n}, two[] = {2};
@@ -316,8 +338,21 @@ void ActorCriticTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
   if (counters[0] < 0 || counters[0] > total_steps_ + num_envs_) {
     throw Error(fmt::format("checkpoint: step {} is outside this run's [0, {}] steps", counters[0], total_steps_));
   }
-  agent_.Restore(file);
-  venv_->RestoreState(state, final_observations_);
+  if (counters[1] < 0) throw Error(fmt::format("checkpoint: episode count {} is negative", counters[1]));
+  for (int i = 0; i < num_envs_; ++i) {
+    if (lengths[i] < 0 || lengths[i] > counters[0]) {
+      throw Error(fmt::format("checkpoint: trainer.episode_lengths[{}] = {} is invalid (expected 0 to the step "
+                              "count {})", i, lengths[i], counters[0]));
+    }
+  }
+  const env::VectorEnv::State before = venv_->SaveState();
+  venv_->RestoreState(state, final_observations_);  // validates before it changes anything
+  try {
+    agent_.Restore(file);
+  } catch (...) {
+    venv_->RestoreState(before, final_observations_);
+    throw;
+  }
   observations_ = std::move(observations);
   episode_returns_ = std::move(returns);
   for (int i = 0; i < num_envs_; ++i) episode_lengths_[i] = static_cast<int>(lengths[i]);

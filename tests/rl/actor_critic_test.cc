@@ -412,6 +412,18 @@ TEST(ActorCritic, CheckpointsAreTakenBetweenRolloutsAndCheckedOnRestore) {
     EXPECT_THAT(e.what(), HasSubstr("\"sac\""));
     EXPECT_THAT(e.what(), HasSubstr("expected \"maxent-pg\""));
   }
+  // A damaged file (the policy generator's state missing) is refused and changes nothing.
+  nn::SafetensorsFile damaged = file;
+  damaged.tensors.erase("ac.rng");
+  const std::vector<float> fresh(b.agent().actor().parameters().begin(), b.agent().actor().parameters().end());
+  try {
+    b.RestoreCheckpoint(damaged);
+    ADD_FAILURE() << "a checkpoint without ac.rng was accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("ac.rng"));
+  }
+  EXPECT_TRUE(std::equal(fresh.begin(), fresh.end(), b.agent().actor().parameters().begin()));
+  EXPECT_EQ(b.step(), 0);
   ActorCriticTrainer other_env("Acrobot-v1", o, 1000);
   EXPECT_THROW(other_env.RestoreCheckpoint(file), Error);
   ActorCriticOptions different = o;
