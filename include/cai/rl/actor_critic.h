@@ -115,12 +115,12 @@ class ActorCriticAgent {
   std::int64_t updates() const { return updates_; }
   const ActorCriticUpdateStats& last_stats() const { return stats_; }
 
-  /// Samples actions for the columns of `observations` (obs_dim x n, n <= max_batch): writes n x
+  /// Samples actions for the columns of `observations` (obs_dim x n, n <= num_envs): writes n x
   /// action_dim numbers into `actions`, V(s) into `values` (n) and the per-state regulariser
-  /// alpha * H (or -alpha * KL) into `bonus` (n). Allocation-free for n <= the act batch.
+  /// alpha * H (or -alpha * KL) into `bonus` (n). Allocation-free.
   void Act(const Eigen::Ref<const nn::Matrix>& observations, std::span<double> actions, std::span<double> values,
            std::span<double> bonus);
-  /// V(s) for the columns of `observations`.
+  /// V(s) for the columns of `observations` (n <= num_envs).
   void Values(const Eigen::Ref<const nn::Matrix>& observations, std::span<double> values);
   /// The deterministic action for one observation (argmax / clipped mean).
   void ActDeterministic(std::span<const float> observation, std::span<double> action);
