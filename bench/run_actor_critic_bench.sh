@@ -10,7 +10,7 @@
 # overrides them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD="${1:-build-rel}"
+BUILD="${1:-build/bench-native}"
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCAI_NATIVE=ON -DCAI_BUILD_TESTS=OFF >/dev/null
 cmake --build "$BUILD" -j2 --target bench_actor_critic >/dev/null
 BIN="$BUILD/bench/bench_actor_critic"

@@ -15,6 +15,7 @@
 #include "cai/io/training_run.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
+#include "cai/rl/actor_critic.h"
 #include "cai/rl/sac_trainer.h"
 #include "cai/rl/soft_dqn.h"
 #include "commands.h"
@@ -325,14 +326,79 @@ std::unique_ptr<rl::Policy> LoadPolicy(const nn::SafetensorsFile& f, const std::
                               env.name(), env.action_space().ToString()));
     }
     policy = rl::LoadSoftQPolicy(f);
+  } else if (algorithm == "maxent-pg") {
+    const nn::MlpSpec spec = nn::ReadMlpSpec(f, "actor");
+    observation_dim = spec.input_dim;
+    action_dim = env.action_dim();
+    const bool categorical = f.metadata.count("policy") && f.metadata.at("policy") == "categorical";
+    if (categorical != env.action_space().is_discrete() ||
+        (categorical && spec.output_dim != env.action_space().n()) || (!categorical && spec.output_dim != env.action_dim())) {
+      throw Error(fmt::format("{}: {} policy with {} outputs does not fit {} (action space {})", name,
+                              categorical ? "categorical" : "Gaussian", spec.output_dim, env.name(),
+                              env.action_space().ToString()));
+    }
+    policy = rl::LoadActorCriticPolicy(f);
   } else {
-    throw Error(fmt::format("{}: metadata \"algorithm\" is \"{}\" (expected sac or soft-q)", name, algorithm));
+    throw Error(fmt::format("{}: metadata \"algorithm\" is \"{}\" (expected sac, soft-q or maxent-pg)", name, algorithm));
   }
   if (observation_dim != env.observation_dim() || action_dim != env.action_dim()) {
     throw Error(fmt::format("{}: policy is {} -> {} but {} is {} -> {}", name, observation_dim, action_dim, env.name(),
                             env.observation_dim(), env.action_dim()));
   }
   return policy;
+}
+
+// Flags of `cai train maxent-pg`. Every actor-critic option is a flag.
+struct MaxEntPgArgs {
+  CommonArgs common = Defaults("CartPole-v1", 200000);
+  rl::ActorCriticOptions o;
+  std::string prior;
+};
+
+void AddTrainMaxEntPg(CLI::App& train) {
+  auto args = std::make_shared<MaxEntPgArgs>();
+  CLI::App* cmd = train.add_subcommand(
+      "maxent-pg", "MaxEnt actor-critic (A2C with an entropy or KL-to-prior bonus, GAE, vector environments)");
+  auto& a = *args;
+  AddCommonFlags(cmd, a.common, "CartPole-v1, Acrobot-v1, Pendulum-v1, MountainCarContinuous-v0");
+  cmd->add_option("--seed", a.o.seed, "seed of every random draw")->capture_default_str();
+  cmd->add_option("--hidden", a.common.hidden, "hidden layer sizes of actor and critic (default 64,64)");
+  cmd->add_option("--activation", a.common.activation, "hidden activation: relu, tanh, elu, identity (default tanh)");
+  cmd->add_option("--num-envs", a.o.num_envs, "environment copies stepped together")->capture_default_str();
+  cmd->add_option("--n-steps", a.o.n_steps, "rollout length per copy")->capture_default_str();
+  cmd->add_option("--discount", a.o.discount, "discount gamma")->capture_default_str();
+  cmd->add_option("--gae-lambda", a.o.gae_lambda, "GAE lambda (1 = n-step advantages)")->capture_default_str();
+  cmd->add_option("--alpha", a.o.entropy_coefficient, "temperature: weight of the entropy (or -KL) bonus")->capture_default_str();
+  cmd->add_option("--prior", a.prior, "action prior p(a), comma-separated (discrete actions; bonus -alpha KL(pi || p))");
+  cmd->add_option("--value-coef", a.o.value_coefficient, "weight of the value loss")->capture_default_str();
+  cmd->add_option("--learning-rate", a.o.learning_rate, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--max-grad-norm", a.o.max_grad_norm, "global gradient norm clip (0 = off)")->capture_default_str();
+  cmd->add_flag("--normalize-advantage", a.o.normalize_advantage, "standardise advantages per rollout");
+  cmd->add_option("--log-std-init", a.o.log_std_init, "initial log-std of the Gaussian policy")->capture_default_str();
+  cmd->callback([args, cmd]() {
+    MaxEntPgArgs& f = *args;
+    const ResolvedRun r =
+        ResolveCommon(cmd, f.common, "actor_critic", {"--seed", "--hidden", "--num-envs", "--n-steps", "--prior"});
+    rl::ActorCriticOptions o = rl::ActorCriticOptionsFromJson(r.options, rl::ActorCriticOptions{});
+    const auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
+    if (given("--seed")) o.seed = f.o.seed;
+    if (given("--hidden")) o.hidden = nn::ParseLayerSizes(f.common.hidden, "--hidden");
+    if (given("--activation")) o.activation = nn::ParseActivation(f.common.activation, "--activation");
+    if (given("--num-envs")) o.num_envs = f.o.num_envs;
+    if (given("--n-steps")) o.n_steps = f.o.n_steps;
+    if (given("--discount")) o.discount = f.o.discount;
+    if (given("--gae-lambda")) o.gae_lambda = f.o.gae_lambda;
+    if (given("--alpha")) o.entropy_coefficient = f.o.entropy_coefficient;
+    if (given("--prior")) o.action_prior = ParseNumberList(f.prior, "--prior");
+    if (given("--value-coef")) o.value_coefficient = f.o.value_coefficient;
+    if (given("--learning-rate")) o.learning_rate = f.o.learning_rate;
+    if (given("--max-grad-norm")) o.max_grad_norm = f.o.max_grad_norm;
+    if (given("--normalize-advantage")) o.normalize_advantage = true;
+    if (given("--log-std-init")) o.log_std_init = f.o.log_std_init;
+    rl::ValidateActorCriticOptions(o);
+    rl::ActorCriticTrainer trainer(r.env, o, r.steps);
+    RunAndPrint(trainer, r, f.common.json);
+  });
 }
 
 void AddEval(CLI::App& app) {
@@ -385,6 +451,7 @@ void AddTrainCommands(CLI::App& app) {
   train->require_subcommand(1);
   AddTrainSac(*train);
   AddTrainSoftQ(*train);
+  AddTrainMaxEntPg(*train);
   AddEval(app);
 }
 

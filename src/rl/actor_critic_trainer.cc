@@ -14,25 +14,12 @@ namespace cai::rl {
 namespace {
 
 using nn::DType;
+using nn::GetAdam;
+using nn::PutAdam;
 using nn::RequireTensor;
 using nn::Tensor;
 
 std::int64_t Size(std::size_t n) { return static_cast<std::int64_t>(n); }
-
-void PutAdam(nn::SafetensorsFile& f, const std::string& name, const Adam<float>& adam) {
-  f.tensors[name + ".m"] = Tensor::FromFloats(adam.first_moment(), {Size(adam.first_moment().size())});
-  f.tensors[name + ".v"] = Tensor::FromFloats(adam.second_moment(), {Size(adam.second_moment().size())});
-  const std::int64_t steps[] = {adam.steps()};
-  f.tensors[name + ".steps"] = Tensor::FromInt64(steps, {1});
-}
-
-void GetAdam(const nn::SafetensorsFile& f, const std::string& name, Adam<float>& adam) {
-  const std::int64_t n[] = {Size(adam.first_moment().size())}, one[] = {1};
-  const auto m = RequireTensor(f, name + ".m", DType::kF32, n).ToFloats();
-  const auto v = RequireTensor(f, name + ".v", DType::kF32, n).ToFloats();
-  const auto steps = RequireTensor(f, name + ".steps", DType::kI64, one).ToInt64();
-  adam.RestoreState(steps[0], m, v);
-}
 
 std::string Meta(const nn::SafetensorsFile& file, const char* key) {
   const auto it = file.metadata.find(key);
@@ -313,10 +300,7 @@ void ActorCriticTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
 // Checks the metadata (algorithm, environment, options) and reads every tensor before changing
 // anything; on any error the trainer is left as it was.
 void ActorCriticTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
-  if (Meta(file, "algorithm") != "maxent-pg" || Meta(file, "env") != env_name_) {
-    throw Error(fmt::format("checkpoint: written by algorithm \"{}\" on \"{}\" (expected \"maxent-pg\" on \"{}\")",
-                            Meta(file, "algorithm"), Meta(file, "env"), env_name_));
-  }
+  CheckCheckpointOwner(file, "maxent-pg", env_name_);
   const std::string options = ActorCriticOptionsToJson(agent_.options()).dump();
   if (Meta(file, "ac.options") != options) {
     throw Error(fmt::format("checkpoint: actor-critic options {} differ from this run's {}",

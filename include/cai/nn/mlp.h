@@ -86,8 +86,11 @@ class Mlp {
   std::vector<int> layer_in_;
   std::vector<int> layer_out_;
   std::vector<std::size_t> weight_offset_;
-  std::vector<float> parameters_;
-  std::vector<float> gradients_;
+  // Aligned to Eigen's maximum alignment: the vectorised kernels take different (bitwise different)
+  // paths for differently aligned buffers, so an unaligned buffer made results depend on where the
+  // allocator happened to place it (seen in -march=native builds: resumed runs could diverge).
+  std::vector<float, Eigen::aligned_allocator<float>> parameters_;
+  std::vector<float, Eigen::aligned_allocator<float>> gradients_;
 };
 
 /// What Backward does with d loss / d parameters.
