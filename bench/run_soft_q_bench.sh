@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soft DQN benchmark (issue #5): CartPole-v1 (goal: mean evaluation return >= 475 within 50,000
 # steps in at least 4 of 5 seeds) and Acrobot-v1 (goal: >= -100 within 100,000 steps), seeds 0-4,
-# default options of `cai train soft-q` unless SOFT_Q_FLAGS adds some. Evaluation: 10 deterministic
+# default options of `cai train soft-q` (Acrobot: --alpha 0.001) unless SOFT_Q_FLAGS adds some. Evaluation: 10 deterministic
 # episodes every 5,000 steps and at the end. Prints per seed the first evaluation step that met the
 # goal, the best and final evaluations, wall time and steps per second.
 #
@@ -21,17 +21,17 @@ OUT=$(mktemp -d /tmp/cai-soft-q-bench.XXXXXX)
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; build $BUILD; flags: ${SOFT_Q_FLAGS:-(defaults)}"
 for env in $ENVS; do
   case $env in
-    CartPole-v1) steps=50000; goal=475 ;;
-    Acrobot-v1) steps=100000; goal=-100 ;;
+    CartPole-v1) steps=50000; goal=475; env_flags="" ;;
+    Acrobot-v1) steps=100000; goal=-100; env_flags="--alpha 0.001" ;;
     *) echo "unknown environment $env" >&2; exit 2 ;;
   esac
-  echo "== $env: $steps steps, goal mean eval return >= $goal"
+  echo "== $env: $steps steps, goal mean eval return >= $goal ${env_flags:+(flags: $env_flags)}"
   met=0
   for seed in $SEEDS; do
     dir=$OUT/$env-$seed
     # shellcheck disable=SC2086
     json=$("$CAI" train soft-q --env "$env" --steps "$steps" --seed "$seed" --eval-every 5000 --eval-episodes 10 \
-      --checkpoint-every 0 --no-progress --json --out "$dir" ${SOFT_Q_FLAGS:-})
+      --checkpoint-every 0 --no-progress --json --out "$dir" $env_flags ${SOFT_Q_FLAGS:-})
     line=$(/usr/bin/env python3 - "$dir/metrics.csv" "$goal" "$json" <<'PY'
 import csv, json, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["tag"] == "eval/mean_return"]

@@ -27,7 +27,8 @@ void AddSolveCommand(CLI::App& app);
 void AddExamplesCommand(CLI::App& app);
 void AddMdpCommands(CLI::App& app);
 void AddElboCommand(CLI::App& app);
-void AddTrainCommands(CLI::App& app);  // train sac, eval
+void AddTrainCommands(CLI::App& app);  // train sac / soft-q / maxent-pg, eval
+void AddCompareCommand(CLI::App& app);
 
 }  // namespace cai::cli
 

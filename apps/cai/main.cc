@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "cai 0.1.0");
   cai::cli::AddSolveCommand(app);
+  cai::cli::AddCompareCommand(app);
   cai::cli::AddExamplesCommand(app);
   cai::cli::AddMdpCommands(app);
   cai::cli::AddElboCommand(app);

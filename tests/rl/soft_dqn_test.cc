@@ -88,6 +88,7 @@ double SoftDqnErrorAgainstSoftVi(std::uint64_t seed, const TabularCase& c, doubl
   o.learning_rate = 1e-3;
   o.learning_starts = 500;
   o.train_frequency = 1;
+  o.gradient_steps = 1;
   o.target_update_interval = 50;
   o.temperature = c.temperature;
   o.loss = TdLoss::kSquared;
@@ -174,6 +175,7 @@ TEST(SoftDqn, AutomaticTemperatureReachesTheEntropyTarget) {
   o.batch_size = 32;
   o.learning_starts = 100;
   o.train_frequency = 1;
+  o.gradient_steps = 1;
   o.target_update_interval = 1;
   o.auto_temperature = true;
   o.temperature = 1.0;

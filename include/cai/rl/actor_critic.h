@@ -55,7 +55,7 @@ struct ActorCriticOptions {
   int n_steps = 5;                    ///< rollout length per copy (one update per num_envs * n_steps steps)
   double discount = 0.99;             ///< gamma in [0, 1]
   double gae_lambda = 1.0;            ///< GAE lambda in [0, 1]; 1 = plain n-step advantages
-  double entropy_coefficient = 0.0;   ///< the temperature alpha >= 0
+  double entropy_coefficient = 0.01;  ///< the temperature alpha >= 0 (0 = plain A2C)
   /// Empty: the counting measure (entropy bonus). Otherwise |A| probabilities (Discrete actions
   /// only): the bonus is -alpha * KL(pi(.|s) || prior).
   std::vector<double> action_prior;
