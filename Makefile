@@ -33,11 +33,15 @@ sanitize: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_DIR) -j$(JOBS) --output-on-failure
 
-# Benchmarks (not tests): soft value iteration on a 10^6-state gridworld vs NumPy/SciPy, and SAC on
-# Pendulum-v1 (speed and 5-seed quality; about 7 minutes, most of it the 256x256 configuration).
+# Benchmarks (not tests): soft value iteration on a 10^6-state gridworld vs NumPy/SciPy, SAC on
+# Pendulum-v1 (speed and 5-seed quality; about 7 minutes, most of it the 256x256 configuration),
+# soft DQN on CartPole-v1 and Acrobot-v1 (about 6 minutes), the actor-critic on CartPole-v1 and
+# Pendulum-v1 (about 2 minutes).
 bench: deps
 	bash bench/run_soft_vi_bench.sh
 	bash bench/run_sac_bench.sh
+	bash bench/run_soft_q_bench.sh
+	bash bench/run_actor_critic_bench.sh
 
 clean:
 	rm -rf build

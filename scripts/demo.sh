@@ -63,6 +63,16 @@ step "Soft Actor-Critic on Pendulum-v1 (2x64, batch 100, 8000 steps): the soft B
 step "Evaluate the saved policy (deterministic actions); TensorBoard: tensorboard --logdir $OUT" \
   "$CAI" eval "$OUT/sac_pendulum" --episodes 5
 
+rm -rf "$OUT/softq_cartpole" "$OUT/ac_cartpole"
+step "Soft Q-learning with a Q network (soft DQN) on CartPole-v1: Boltzmann policy, soft target (20,000 steps, 64x64)" \
+  "$CAI" train soft-q --env CartPole-v1 --steps 20000 --hidden 64,64 --seed 0 --eval-every 5000 --out "$OUT/softq_cartpole"
+
+step "MaxEnt actor-critic on CartPole-v1: A2C with the entropy bonus on 8 vectorised copies (200,000 steps, about a second)" \
+  "$CAI" train maxent-pg --env CartPole-v1 --steps 200000 --alpha 0.01 --seed 0 --eval-every 50000 --out "$OUT/ac_cartpole"
+
+step "Exact soft value iteration beside the four approximate solvers on one gridworld (errors, objective, time)" \
+  "$CAI" compare --builtin gridworld --param trap=2,2 --temperature 0.5 --discount 0.9
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9
