@@ -15,7 +15,8 @@ import unittest
 CAI = None
 ALGORITHMS = {
     # algorithm: (small flags, steps of a short run, steps and checkpoint interval of the kill test)
-    "soft-q": (["--hidden", "16,16", "--batch", "16", "--learning-starts", "100", "--train-freq", "1"], 3000,
+    "soft-q": (["--hidden", "16,16", "--batch", "16", "--learning-starts", "100", "--train-freq", "1",
+                "--gradient-steps", "1", "--target-update-interval", "250"], 3000,
                ("100000", "5000")),
     "maxent-pg": (["--hidden", "16", "--alpha", "0.01"], 20000, ("3000000", "50000")),
 }
