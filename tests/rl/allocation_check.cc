@@ -1,11 +1,14 @@
 // "No allocation inside a training step": counts every malloc/calloc/realloc/memalign made by SAC
 // training steps on Pendulum-v1 (environment step, replay insert, batch sampling, critic, actor
-// and temperature updates, Polyak averaging) after warm-up. Exits 1 if any step allocates.
+// and temperature updates, Polyak averaging) and by soft DQN steps on CartPole-v1 (Boltzmann
+// sampling, soft targets, automatic temperature, target copies) after warm-up. Exits 1 if any
+// step allocates.
 // Interposes the C allocator, so it is not built under the sanitizers (which interpose it too).
 #include <cstddef>
 #include <cstdio>
 
 #include "cai/rl/sac_trainer.h"
+#include "cai/rl/soft_dqn.h"
 
 extern "C" {
 void* __libc_malloc(std::size_t);
@@ -70,5 +73,22 @@ int main() {
   for (int i = 0; i < 1000; ++i) episodes += static_cast<int>(trainer.Step().size());
   counting = false;
   std::printf("%ld allocations in 1000 SAC training steps (%d episode ends)\n", allocations, episodes);
-  return allocations == 0 ? 0 : 1;
+  const long sac_allocations = allocations;
+
+  cai::rl::SoftQOptions q;
+  q.hidden = {64, 64};
+  q.learning_starts = 100;
+  q.train_frequency = 4;
+  q.gradient_steps = 2;
+  q.target_update_interval = 10;
+  q.auto_temperature = true;
+  cai::rl::SoftQTrainer soft_q("CartPole-v1", q, 5000);
+  for (int i = 0; i < 300; ++i) soft_q.Step();
+  allocations = 0;
+  episodes = 0;
+  counting = true;
+  for (int i = 0; i < 1000; ++i) episodes += static_cast<int>(soft_q.Step().size());
+  counting = false;
+  std::printf("%ld allocations in 1000 soft DQN training steps (%d episode ends)\n", allocations, episodes);
+  return sac_allocations == 0 && allocations == 0 ? 0 : 1;
 }
