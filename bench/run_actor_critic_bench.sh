@@ -19,8 +19,9 @@ PENDULUM_OPTIONS='{"n_steps": 8, "discount": 0.9, "gae_lambda": 0.9}'
 CARTPOLE_OPTIONS="${AC_OPTIONS:-$CARTPOLE_OPTIONS}"
 PENDULUM_OPTIONS="${AC_PENDULUM_OPTIONS:-$PENDULUM_OPTIONS}"
 
-# One process per seed: in -march=native builds a seed's result can depend on what ran before it
-# in the same process (see bench/actor_critic_results.md), so each row stands alone.
+# One process per seed. Before nn::Mlp aligned its buffers, a seed's result in a -march=native build
+# could depend on what ran before it in the same process (see bench/actor_critic_results.md); with
+# the fix it no longer does, and separate processes keep it that way by construction.
 run_seeds() {  # env steps eval_every threshold options seeds...
   local env=$1 steps=$2 every=$3 thr=$4 opts=$5
   shift 5
