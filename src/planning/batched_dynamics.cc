@@ -18,16 +18,11 @@ BatchedPendulum::BatchedPendulum(double gravity) : gravity_(gravity) {
   }
 }
 
-void BatchedPendulum::Step(BatchView states, ConstBatchView actions, std::span<float> rewards) const {
-  constexpr double kDt = 0.05;
-  const float dt = static_cast<float>(kDt);
-  const float gravity_term = static_cast<float>(3.0 * gravity_ / 2.0);
-  const float lo = low_, hi = high_;
-  float* __restrict theta = states.row(0);
-  float* __restrict theta_dot = states.row(1);
-  const float* __restrict torque = actions.row(0);
-  float* __restrict reward = rewards.data();
-  const std::size_t n = rewards.size();
+namespace {
+
+// The Pendulum-v1 step over n systems (a free function with restrict pointers: GCC vectorises it).
+CAI_PLANNING_KERNEL void PendulumKernel(float* __restrict theta, float* __restrict theta_dot, const float* __restrict torque,
+                    float* __restrict reward, std::size_t n, float lo, float hi, float gravity_term, float dt) {
   for (std::size_t k = 0; k < n; ++k) {
     const float th = theta[k];
     const float w = theta_dot[k];
@@ -39,6 +34,14 @@ void BatchedPendulum::Step(BatchView states, ConstBatchView actions, std::span<f
     theta[k] = th + new_w * dt;
     theta_dot[k] = new_w;
   }
+}
+
+}  // namespace
+
+void BatchedPendulum::Step(BatchView states, ConstBatchView actions, std::span<float> rewards) const {
+  constexpr double kDt = 0.05;
+  PendulumKernel(states.row(0), states.row(1), actions.row(0), rewards.data(), rewards.size(), low_, high_,
+                 static_cast<float>(3.0 * gravity_ / 2.0), static_cast<float>(kDt));
 }
 
 BatchedPointMass::BatchedPointMass(const PointMassOptions& options) : options_(options) {
@@ -58,19 +61,12 @@ BatchedPointMass::BatchedPointMass(const PointMassOptions& options) : options_(o
   high_ = {f, f};
 }
 
-void BatchedPointMass::Step(BatchView states, ConstBatchView actions, std::span<float> rewards) const {
-  const float dt = static_cast<float>(options_.dt);
-  const float tx = static_cast<float>(options_.target_x), ty = static_cast<float>(options_.target_y);
-  const float cv = static_cast<float>(options_.velocity_cost), cf = static_cast<float>(options_.force_cost);
-  const float lo = low_[0], hi = high_[0];
-  float* __restrict x = states.row(0);
-  float* __restrict y = states.row(1);
-  float* __restrict vx = states.row(2);
-  float* __restrict vy = states.row(3);
-  const float* __restrict fx_in = actions.row(0);
-  const float* __restrict fy_in = actions.row(1);
-  float* __restrict reward = rewards.data();
-  const std::size_t n = rewards.size();
+namespace {
+
+CAI_PLANNING_KERNEL void PointMassKernel(float* __restrict x, float* __restrict y, float* __restrict vx,
+                                         float* __restrict vy, const float* __restrict fx_in,
+                                         const float* __restrict fy_in, float* __restrict reward, std::size_t n,
+                                         float lo, float hi, float tx, float ty, float cv, float cf, float dt) {
   for (std::size_t k = 0; k < n; ++k) {
     const float fx = std::min(std::max(fx_in[k], lo), hi);
     const float fy = std::min(std::max(fy_in[k], lo), hi);
@@ -82,6 +78,15 @@ void BatchedPointMass::Step(BatchView states, ConstBatchView actions, std::span<
     vx[k] = nvx;
     vy[k] = nvy;
   }
+}
+
+}  // namespace
+
+void BatchedPointMass::Step(BatchView states, ConstBatchView actions, std::span<float> rewards) const {
+  PointMassKernel(states.row(0), states.row(1), states.row(2), states.row(3), actions.row(0), actions.row(1),
+                  rewards.data(), rewards.size(), low_[0], high_[0], static_cast<float>(options_.target_x),
+                  static_cast<float>(options_.target_y), static_cast<float>(options_.velocity_cost),
+                  static_cast<float>(options_.force_cost), static_cast<float>(options_.dt));
 }
 
 std::vector<std::string> BatchedDynamicsNames() { return {"Pendulum-v1", "PointMass2D"}; }

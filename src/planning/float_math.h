@@ -4,7 +4,16 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
+
+// GCC 12 stops vectorising some of the kernel loops ("control flow in loop") once interprocedural
+// constant propagation has specialised them for their call site; the kernels are marked noipa.
+#if defined(__GNUC__) && !defined(__clang__)
+#define CAI_PLANNING_KERNEL __attribute__((noipa))
+#else
+#define CAI_PLANNING_KERNEL
+#endif
 
 namespace cai::planning::detail {
 
@@ -50,34 +59,32 @@ inline float CosKernel(float x) {
   return 1.0f + x2 * p;
 }
 
-// sin of an angle already in [-pi, pi].
+// sin of an angle already in [-pi, pi]: sin(r) = sign(r) sin(min(|r|, pi - |r|)). Only abs and
+// copysign (no selects, which GCC does not always if-convert for floats), so loops vectorise.
 inline float SinWrapped(float r) {
-  // sin(r) = sin(pi - r) = sin(-pi - r): fold into [-pi/2, pi/2].
-  float f = r > kHalfPiF ? kPiF - r : r;
-  f = f < -kHalfPiF ? -kPiF - f : f;
-  return SinKernel(f);
+  // min(a, pi - a) = pi/2 - |pi/2 - a| for a in [0, pi] (a select here stops GCC vectorising).
+  const float a = std::fabs(r);
+  return std::copysign(SinKernel(kHalfPiF - std::fabs(kHalfPiF - a)), r);
 }
 
-// sin and cos of an angle in [-pi, pi].
+// sin and cos of an angle in [-pi, pi]; cos(r) = cos(|r|) = +-cos(min(|r|, pi - |r|)), negative
+// where |r| > pi / 2.
 inline void SinCosWrapped(float r, float& s, float& c) {
-  const bool high = r > kHalfPiF;
-  const bool low = r < -kHalfPiF;
-  float f = high ? kPiF - r : r;
-  f = low ? -kPiF - r : f;
-  s = SinKernel(f);
-  const float ck = CosKernel(f);
-  c = (high || low) ? -ck : ck;
+  const float a = std::fabs(r);
+  const float f = kHalfPiF - std::fabs(kHalfPiF - a);
+  s = std::copysign(SinKernel(f), r);
+  c = std::copysign(CosKernel(f), kHalfPiF - a);
 }
 
-// Natural log of x > 0 (normal floats): x = 2^e m with m in [sqrt(1/2), sqrt(2)), then
-// log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, odd series to s^9 (error < 1e-9).
+// Natural log of x > 0 (normal floats): x = 2^e m with m in [sqrt(1/2), sqrt(2)) (integer
+// operations only, as musl's logf), then log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172,
+// odd series to s^9 (truncation error < 1e-9).
 inline float LogPositive(float x) {
+  constexpr std::uint32_t kOff = 0x3f3504f3u;  // bits of sqrt(1/2)
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
-  std::int32_t e = static_cast<std::int32_t>(bits >> 23) - 127;
-  float m = std::bit_cast<float>((bits & 0x007fffffu) | 0x3f800000u);
-  const bool big = m > 1.41421356f;
-  m = big ? 0.5f * m : m;
-  e = big ? e + 1 : e;
+  const std::uint32_t tmp = bits - kOff;
+  const std::int32_t e = static_cast<std::int32_t>(tmp) >> 23;
+  const float m = std::bit_cast<float>(bits - (tmp & 0xff800000u));
   const float s = (m - 1.0f) / (m + 1.0f);
   const float s2 = s * s;
   float p = 1.0f / 9.0f;

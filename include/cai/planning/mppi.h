@@ -54,7 +54,8 @@ struct MppiOptions {
   std::vector<double> noise_std = {1.0};
   /// Action bounds the samples are clipped to (action_dim entries each, low <= high); empty: the
   /// dynamics' bounds.
-  std::vector<double> action_low, action_high;
+  std::vector<double> action_low = {};
+  std::vector<double> action_high = {};
   /// Sample-and-update rounds per Plan call (>= 1).
   int iterations = 1;
   /// Each Plan call after the first starts from the previous plan shifted by one step (the last
