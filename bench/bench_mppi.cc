@@ -8,7 +8,10 @@
 // Usage: bench_mppi [--horizon 30] [--calls 2000] [--configs 1000x1,4000x1,1000x2,4000x2]
 //          [--seeds 0,1,2,3,4] [--quality-samples 1000]
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <new>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -17,6 +20,17 @@
 
 #include "cai/env/pendulum.h"
 #include "cai/planning/mppi.h"
+
+// Every operator new in this program is counted, to show that Mppi::Plan allocates nothing.
+std::atomic<long long> g_allocations{0};
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -53,7 +67,7 @@ int main(int argc, char** argv) {
   cai::planning::BatchedPendulum model;
 
   std::printf("speed: Mppi::Plan on Pendulum-v1, T=%d, 1 iteration, fresh noise every call, %d calls\n", horizon, calls);
-  std::printf("%8s %8s %12s %12s %12s\n", "K", "threads", "median_ms", "p10_ms", "p90_ms");
+  std::printf("%8s %8s %12s %12s %12s %12s\n", "K", "threads", "median_ms", "p10_ms", "p90_ms", "allocations");
   for (const std::string& c : Split(configs)) {
     const int K = std::stoi(c.substr(0, c.find('x')));
     const int threads = std::stoi(c.substr(c.find('x') + 1));
@@ -65,16 +79,22 @@ int main(int argc, char** argv) {
     pendulum.SetState(state);
     std::vector<double> ms;
     ms.reserve(calls);
+    const std::vector<double> hanging = {std::numbers::pi, 0.0};
+    long long allocations = 0;
     for (int i = 0; i < calls + 50; ++i) {
-      if (i % 200 == 0) pendulum.SetState(std::vector<double>{std::numbers::pi, 0.0});  // keep swinging up
+      if (i % 200 == 0) pendulum.SetState(hanging);  // keep swinging up
+      const std::vector<double> current = pendulum.state();  // (allocates; outside the count)
+      const long long before = g_allocations.load();
       const auto start = std::chrono::steady_clock::now();
-      m.Plan(pendulum.state(), action);
+      m.Plan(current, action);
       const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      allocations += g_allocations.load() - before;
       if (i >= 50) ms.push_back(t);  // 50 warm-up calls
       pendulum.Step(action, obs);
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("%8d %8d %12.4f %12.4f %12.4f\n", K, threads, ms[ms.size() / 2], ms[ms.size() / 10], ms[ms.size() * 9 / 10]);
+    std::printf("%8d %8d %12.4f %12.4f %12.4f %12lld\n", K, threads, ms[ms.size() / 2], ms[ms.size() / 10],
+                ms[ms.size() * 9 / 10], allocations);
   }
 
   std::printf("\nquality: closed loop from the hanging state, K=%d, T=%d, temperature 1, noise 1, 200 steps\n",
