@@ -337,6 +337,31 @@ TEST(MppiTest, ThreadsGiveTheSameResultForTheSameThreadCount) {
   };
   EXPECT_EQ(plan_with(2), plan_with(2));
   EXPECT_EQ(plan_with(1), plan_with(1));
+  EXPECT_NE(plan_with(1), plan_with(2));  // thread j draws from its own stream
+}
+
+// Both halves of a 2-thread split are sampled (variance of the noise) and enter the update.
+TEST(MppiTest, TwoThreadsSampleEverySequence) {
+  QuadraticBandit d(kQ, kUStar);
+  const int K = 4000;
+  Mppi m(d, MppiOptions{.samples = K, .horizon = 1, .temperature = 1e12, .noise_std = {1.0, 0.8}, .threads = 2});
+  std::vector<double> state = {0.0}, action(2);
+  for (int call = 0; call < 2; ++call) {
+    m.Plan(state, action);
+    double mean = 0.0;
+    for (int half = 0; half < 2; ++half) {
+      double s1 = 0, s2 = 0;
+      for (int k = half * K / 2; k < (half + 1) * K / 2; ++k) {
+        const double v = m.samples()[k];
+        s1 += v;
+        s2 += v * v;
+      }
+      const double n = K / 2.0, var = s2 / n - (s1 / n) * (s1 / n);
+      EXPECT_NEAR(var, 1.0, 0.15) << "call " << call << " half " << half;
+      mean += s1 / K;
+    }
+    EXPECT_NEAR(m.plan()[0], mean, 1e-6);
+  }
 }
 
 // Closed-loop swing-up with the true model from the hanging state (theta = pi, theta_dot = 0):
