@@ -29,6 +29,7 @@ void AddMdpCommands(CLI::App& app);
 void AddElboCommand(CLI::App& app);
 void AddTrainCommands(CLI::App& app);  // train sac / soft-q / maxent-pg, eval
 void AddCompareCommand(CLI::App& app);
+void AddPlanCommand(CLI::App& app);  // plan mppi
 
 }  // namespace cai::cli
 

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   cai::cli::AddMdpCommands(app);
   cai::cli::AddElboCommand(app);
   cai::cli::AddTrainCommands(app);
+  cai::cli::AddPlanCommand(app);
   try {
     std::string known;
     bool is_known = false;
