@@ -42,6 +42,7 @@ bench: deps
 	bash bench/run_sac_bench.sh
 	bash bench/run_soft_q_bench.sh
 	bash bench/run_actor_critic_bench.sh
+	bash bench/run_mppi_bench.sh
 
 clean:
 	rm -rf build

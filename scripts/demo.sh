@@ -73,6 +73,9 @@ step "MaxEnt actor-critic on CartPole-v1: A2C with the entropy bonus on 8 vector
 step "Exact soft value iteration beside the four approximate solvers on one gridworld (errors, objective, time)" \
   "$CAI" compare --builtin gridworld --param trap=2,2 --temperature 0.5 --discount 0.9
 
+step "MPPI: swing Pendulum-v1 up from the hanging state by Monte Carlo inference over action sequences (K 1000, T 30)" \
+  "$CAI" plan mppi --env Pendulum-v1 --samples 1000 --horizon 30 --steps 200 --seed 0 --svg "$OUT/mppi_pendulum.svg"
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9
