@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
+#include "option_table.h"
 
 namespace cai::rl {
 namespace {
@@ -61,90 +62,37 @@ void ValidateActorCriticOptions(const ActorCriticOptions& o) {
           fmt::format("{}", o.log_std_init), "a number in [-20, 5]");
 }
 
-nlohmann::json ActorCriticOptionsToJson(const ActorCriticOptions& o) {
-  nlohmann::json j;
-  j["num_envs"] = o.num_envs;
-  j["n_steps"] = o.n_steps;
-  j["discount"] = o.discount;
-  j["gae_lambda"] = o.gae_lambda;
-  j["entropy_coefficient"] = o.entropy_coefficient;
-  j["action_prior"] = o.action_prior.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.action_prior);
-  j["value_coefficient"] = o.value_coefficient;
-  j["learning_rate"] = o.learning_rate;
-  j["max_grad_norm"] = o.max_grad_norm;
-  j["normalize_advantage"] = o.normalize_advantage;
-  j["hidden"] = o.hidden;
-  j["activation"] = std::string(nn::ActivationName(o.activation));
-  j["log_std_init"] = o.log_std_init;
-  j["seed"] = o.seed;
-  return j;
+namespace {
+
+const detail::OptionTable<ActorCriticOptions>& ActorCriticOptionTable() {
+  static const detail::OptionTable<ActorCriticOptions> table = [] {
+    using O = ActorCriticOptions;
+    detail::OptionTable<O> t("actor-critic");
+    t.Int("num_envs", &O::num_envs)
+        .Int("n_steps", &O::n_steps)
+        .Number("discount", &O::discount)
+        .Number("gae_lambda", &O::gae_lambda)
+        .Number("entropy_coefficient", &O::entropy_coefficient)
+        .Numbers("action_prior", &O::action_prior, nullptr)
+        .Number("value_coefficient", &O::value_coefficient)
+        .Number("learning_rate", &O::learning_rate)
+        .Number("max_grad_norm", &O::max_grad_norm)
+        .Bool("normalize_advantage", &O::normalize_advantage)
+        .LayerSizes("hidden", &O::hidden)
+        .Activation("activation", &O::activation)
+        .Number("log_std_init", &O::log_std_init)
+        .Unsigned("seed", &O::seed);
+    return t;
+  }();
+  return table;
 }
 
+}  // namespace
+
+nlohmann::json ActorCriticOptionsToJson(const ActorCriticOptions& o) { return ActorCriticOptionTable().ToJson(o); }
+
 ActorCriticOptions ActorCriticOptionsFromJson(const nlohmann::json& j, const ActorCriticOptions& base) {
-  if (!j.is_object()) throw Error("actor-critic options: expected a JSON object");
-  ActorCriticOptions o = base;
-  for (const auto& [key, value] : j.items()) {
-    const auto wrong = [&](std::string_view expected) {
-      return Error(
-          fmt::format("actor-critic option \"{}\": {} is invalid (expected {})", key, value.dump(), expected));
-    };
-    const auto number = [&]() {
-      if (!value.is_number()) throw wrong("a number");
-      return value.get<double>();
-    };
-    const auto integer = [&]() -> int {
-      if (!value.is_number_integer()) throw wrong("an integer");
-      const auto v = value.get<std::int64_t>();
-      if (v < -(std::int64_t{1} << 30) || v > (std::int64_t{1} << 30)) throw wrong("an integer of moderate size");
-      return static_cast<int>(v);
-    };
-    if (key == "num_envs") {
-      o.num_envs = integer();
-    } else if (key == "n_steps") {
-      o.n_steps = integer();
-    } else if (key == "discount") {
-      o.discount = number();
-    } else if (key == "gae_lambda") {
-      o.gae_lambda = number();
-    } else if (key == "entropy_coefficient") {
-      o.entropy_coefficient = number();
-    } else if (key == "action_prior") {
-      o.action_prior.clear();
-      if (!value.is_null()) {
-        if (!value.is_array()) throw wrong("null or an array of probabilities");
-        for (const auto& p : value) {
-          if (!p.is_number()) throw wrong("an array of numbers");
-          o.action_prior.push_back(p.get<double>());
-        }
-      }
-    } else if (key == "value_coefficient") {
-      o.value_coefficient = number();
-    } else if (key == "learning_rate") {
-      o.learning_rate = number();
-    } else if (key == "max_grad_norm") {
-      o.max_grad_norm = number();
-    } else if (key == "normalize_advantage") {
-      if (!value.is_boolean()) throw wrong("true or false");
-      o.normalize_advantage = value.get<bool>();
-    } else if (key == "hidden") {
-      if (!value.is_array()) throw wrong("an array of layer sizes");
-      o.hidden.clear();
-      for (const auto& h : value) {
-        if (!h.is_number_integer()) throw wrong("an array of integers");
-        o.hidden.push_back(h.get<int>());
-      }
-    } else if (key == "activation") {
-      if (!value.is_string()) throw wrong("a string");
-      o.activation = nn::ParseActivation(value.get<std::string>(), "actor-critic option \"activation\"");
-    } else if (key == "log_std_init") {
-      o.log_std_init = number();
-    } else if (key == "seed") {
-      if (!value.is_number_unsigned()) throw wrong("an integer >= 0");
-      o.seed = value.get<std::uint64_t>();
-    } else {
-      throw Error(fmt::format("actor-critic options: unknown key \"{}\"", key));
-    }
-  }
+  ActorCriticOptions o = ActorCriticOptionTable().FromJson(j, base);
   ValidateActorCriticOptions(o);
   return o;
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
+#include "option_table.h"
 
 namespace cai::rl {
 namespace {
@@ -57,105 +58,43 @@ void ValidateSacOptions(const SacOptions& o) {
           fmt::format("{}", o.max_grad_norm), "a finite number >= 0 (0 = no clipping)");
 }
 
-nlohmann::json SacOptionsToJson(const SacOptions& o) {
-  nlohmann::json j;
-  j["hidden"] = o.hidden;
-  j["activation"] = std::string(nn::ActivationName(o.activation));
-  j["batch_size"] = o.batch_size;
-  j["buffer_size"] = o.buffer_size;
-  j["discount"] = o.discount;
-  j["tau"] = o.tau;
-  j["actor_learning_rate"] = o.actor_learning_rate;
-  j["critic_learning_rate"] = o.critic_learning_rate;
-  j["temperature_learning_rate"] = o.temperature_learning_rate;
-  j["learning_starts"] = o.learning_starts;
-  j["train_frequency"] = o.train_frequency;
-  j["gradient_steps"] = o.gradient_steps;
-  j["policy_frequency"] = o.policy_frequency;
-  j["target_update_interval"] = o.target_update_interval;
-  j["initial_temperature"] = o.initial_temperature;
-  j["auto_temperature"] = o.auto_temperature;
-  j["target_entropy"] = o.target_entropy ? nlohmann::json(*o.target_entropy) : nlohmann::json(nullptr);
-  j["log_std_min"] = o.log_std_min;
-  j["log_std_max"] = o.log_std_max;
-  j["max_grad_norm"] = o.max_grad_norm;
-  j["seed"] = o.seed;
-  return j;
+namespace {
+
+const detail::OptionTable<SacOptions>& SacOptionTable() {
+  static const detail::OptionTable<SacOptions> table = [] {
+    detail::OptionTable<SacOptions> t("sac");
+    t.LayerSizes("hidden", &SacOptions::hidden)
+        .Activation("activation", &SacOptions::activation)
+        .Int("batch_size", &SacOptions::batch_size)
+        .Int64("buffer_size", &SacOptions::buffer_size)
+        .Number("discount", &SacOptions::discount)
+        .Number("tau", &SacOptions::tau)
+        .Number("actor_learning_rate", &SacOptions::actor_learning_rate)
+        .Number("critic_learning_rate", &SacOptions::critic_learning_rate)
+        .Number("temperature_learning_rate", &SacOptions::temperature_learning_rate)
+        .Int64("learning_starts", &SacOptions::learning_starts)
+        .Int("train_frequency", &SacOptions::train_frequency)
+        .Int("gradient_steps", &SacOptions::gradient_steps)
+        .Int("policy_frequency", &SacOptions::policy_frequency)
+        .Int("target_update_interval", &SacOptions::target_update_interval)
+        .Number("initial_temperature", &SacOptions::initial_temperature)
+        .Bool("auto_temperature", &SacOptions::auto_temperature)
+        .OptionalNumber("target_entropy", &SacOptions::target_entropy)
+        .Number("log_std_min", &SacOptions::log_std_min)
+        .Number("log_std_max", &SacOptions::log_std_max)
+        .Number("max_grad_norm", &SacOptions::max_grad_norm)
+        .Unsigned("seed", &SacOptions::seed);
+    return t;
+  }();
+  return table;
 }
 
+}  // namespace
+
+nlohmann::json SacOptionsToJson(const SacOptions& o) { return SacOptionTable().ToJson(o); }
+
 SacOptions SacOptionsFromJson(const nlohmann::json& j, const SacOptions& base) {
-  if (!j.is_object()) throw Error("sac options: expected a JSON object");
-  SacOptions o = base;
-  for (const auto& [key, value] : j.items()) {
-    const auto wrong = [&](std::string_view expected) {
-      return Error(fmt::format("sac option \"{}\": {} is invalid (expected {})", key, value.dump(), expected));
-    };
-    const auto number = [&]() {
-      if (!value.is_number()) throw wrong("a number");
-      return value.get<double>();
-    };
-    const auto integer = [&]() -> std::int64_t {
-      if (!value.is_number_integer()) throw wrong("an integer");
-      return value.get<std::int64_t>();
-    };
-    if (key == "hidden") {
-      if (!value.is_array()) throw wrong("an array of layer sizes");
-      o.hidden.clear();
-      for (const auto& h : value) {
-        if (!h.is_number_integer()) throw wrong("an array of integers");
-        o.hidden.push_back(h.get<int>());
-      }
-    } else if (key == "activation") {
-      if (!value.is_string()) throw wrong("a string");
-      o.activation = nn::ParseActivation(value.get<std::string>(), "sac option \"activation\"");
-    } else if (key == "batch_size") {
-      o.batch_size = static_cast<int>(integer());
-    } else if (key == "buffer_size") {
-      o.buffer_size = integer();
-    } else if (key == "discount") {
-      o.discount = number();
-    } else if (key == "tau") {
-      o.tau = number();
-    } else if (key == "actor_learning_rate") {
-      o.actor_learning_rate = number();
-    } else if (key == "critic_learning_rate") {
-      o.critic_learning_rate = number();
-    } else if (key == "temperature_learning_rate") {
-      o.temperature_learning_rate = number();
-    } else if (key == "learning_starts") {
-      o.learning_starts = integer();
-    } else if (key == "train_frequency") {
-      o.train_frequency = static_cast<int>(integer());
-    } else if (key == "gradient_steps") {
-      o.gradient_steps = static_cast<int>(integer());
-    } else if (key == "policy_frequency") {
-      o.policy_frequency = static_cast<int>(integer());
-    } else if (key == "target_update_interval") {
-      o.target_update_interval = static_cast<int>(integer());
-    } else if (key == "initial_temperature") {
-      o.initial_temperature = number();
-    } else if (key == "auto_temperature") {
-      if (!value.is_boolean()) throw wrong("true or false");
-      o.auto_temperature = value.get<bool>();
-    } else if (key == "target_entropy") {
-      if (value.is_null()) {
-        o.target_entropy.reset();
-      } else {
-        o.target_entropy = number();
-      }
-    } else if (key == "log_std_min") {
-      o.log_std_min = number();
-    } else if (key == "log_std_max") {
-      o.log_std_max = number();
-    } else if (key == "max_grad_norm") {
-      o.max_grad_norm = number();
-    } else if (key == "seed") {
-      if (!value.is_number_unsigned()) throw wrong("an integer >= 0");
-      o.seed = value.get<std::uint64_t>();
-    } else {
-      throw Error(fmt::format("sac options: unknown key \"{}\"", key));
-    }
-  }
+  SacOptions o = SacOptionTable().FromJson(j, base);
   ValidateSacOptions(o);
   return o;
 }

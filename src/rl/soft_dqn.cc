@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
+#include "option_table.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
 
@@ -95,106 +96,49 @@ void ValidateSoftQOptions(const SoftQOptions& o, int num_actions) {
           fmt::format("{}", o.max_grad_norm), "a finite number >= 0 (0 = no clipping)");
 }
 
-nlohmann::json SoftQOptionsToJson(const SoftQOptions& o) {
-  nlohmann::json j;
-  j["hidden"] = o.hidden;
-  j["activation"] = std::string(nn::ActivationName(o.activation));
-  j["batch_size"] = o.batch_size;
-  j["buffer_size"] = o.buffer_size;
-  j["discount"] = o.discount;
-  j["learning_rate"] = o.learning_rate;
-  j["learning_starts"] = o.learning_starts;
-  j["train_frequency"] = o.train_frequency;
-  j["gradient_steps"] = o.gradient_steps;
-  j["target_update_interval"] = o.target_update_interval;
-  j["tau"] = o.tau;
-  j["temperature"] = o.temperature;
-  j["auto_temperature"] = o.auto_temperature;
-  j["target_entropy"] = o.target_entropy ? nlohmann::json(*o.target_entropy) : nlohmann::json(nullptr);
-  j["temperature_learning_rate"] = o.temperature_learning_rate;
-  j["action_prior"] = o.action_prior;
-  j["loss"] = o.loss == TdLoss::kHuber ? "huber" : "squared";
-  j["max_grad_norm"] = o.max_grad_norm;
-  j["seed"] = o.seed;
-  return j;
+namespace {
+
+const detail::OptionTable<SoftQOptions>& SoftQOptionTable() {
+  static const detail::OptionTable<SoftQOptions> table = [] {
+    detail::OptionTable<SoftQOptions> t("soft-q");
+    t.LayerSizes("hidden", &SoftQOptions::hidden)
+        .Activation("activation", &SoftQOptions::activation)
+        .Int("batch_size", &SoftQOptions::batch_size)
+        .Int64("buffer_size", &SoftQOptions::buffer_size)
+        .Number("discount", &SoftQOptions::discount)
+        .Number("learning_rate", &SoftQOptions::learning_rate)
+        .Int64("learning_starts", &SoftQOptions::learning_starts)
+        .Int("train_frequency", &SoftQOptions::train_frequency)
+        .Int("gradient_steps", &SoftQOptions::gradient_steps)
+        .Int("target_update_interval", &SoftQOptions::target_update_interval)
+        .Number("tau", &SoftQOptions::tau)
+        .Number("temperature", &SoftQOptions::temperature)
+        .Bool("auto_temperature", &SoftQOptions::auto_temperature)
+        .OptionalNumber("target_entropy", &SoftQOptions::target_entropy)
+        .Number("temperature_learning_rate", &SoftQOptions::temperature_learning_rate)
+        .Numbers("action_prior", &SoftQOptions::action_prior)
+        .Custom(
+            "loss",
+            [](const SoftQOptions& o) { return nlohmann::json(o.loss == TdLoss::kHuber ? "huber" : "squared"); },
+            [](SoftQOptions& o, const nlohmann::json& v, const detail::OptionTable<SoftQOptions>& fields) {
+              if (!v.is_string() || (v != "huber" && v != "squared")) {
+                throw fields.Wrong("loss", v, "\"huber\" or \"squared\"");
+              }
+              o.loss = v == "huber" ? TdLoss::kHuber : TdLoss::kSquared;
+            })
+        .Number("max_grad_norm", &SoftQOptions::max_grad_norm)
+        .Unsigned("seed", &SoftQOptions::seed);
+    return t;
+  }();
+  return table;
 }
 
+}  // namespace
+
+nlohmann::json SoftQOptionsToJson(const SoftQOptions& o) { return SoftQOptionTable().ToJson(o); }
+
 SoftQOptions SoftQOptionsFromJson(const nlohmann::json& j, const SoftQOptions& base) {
-  if (!j.is_object()) throw Error("soft-q options: expected a JSON object");
-  SoftQOptions o = base;
-  for (const auto& [key, value] : j.items()) {
-    const auto wrong = [&](std::string_view expected) {
-      return Error(fmt::format("soft-q option \"{}\": {} is invalid (expected {})", key, value.dump(), expected));
-    };
-    const auto number = [&]() {
-      if (!value.is_number()) throw wrong("a number");
-      return value.get<double>();
-    };
-    const auto integer = [&]() -> std::int64_t {
-      if (!value.is_number_integer()) throw wrong("an integer");
-      return value.get<std::int64_t>();
-    };
-    const auto numbers = [&](auto& out, std::string_view what) {
-      if (!value.is_array()) throw wrong(what);
-      out.clear();
-      for (const auto& x : value) {
-        if (!x.is_number()) throw wrong(what);
-        out.push_back(x.get<typename std::decay_t<decltype(out)>::value_type>());
-      }
-    };
-    if (key == "hidden") {
-      for (const auto& h : value) {
-        if (!h.is_number_integer()) throw wrong("an array of integers");
-      }
-      numbers(o.hidden, "an array of integers");
-    } else if (key == "activation") {
-      if (!value.is_string()) throw wrong("a string");
-      o.activation = nn::ParseActivation(value.get<std::string>(), "soft-q option \"activation\"");
-    } else if (key == "batch_size") {
-      o.batch_size = static_cast<int>(integer());
-    } else if (key == "buffer_size") {
-      o.buffer_size = integer();
-    } else if (key == "discount") {
-      o.discount = number();
-    } else if (key == "learning_rate") {
-      o.learning_rate = number();
-    } else if (key == "learning_starts") {
-      o.learning_starts = integer();
-    } else if (key == "train_frequency") {
-      o.train_frequency = static_cast<int>(integer());
-    } else if (key == "gradient_steps") {
-      o.gradient_steps = static_cast<int>(integer());
-    } else if (key == "target_update_interval") {
-      o.target_update_interval = static_cast<int>(integer());
-    } else if (key == "tau") {
-      o.tau = number();
-    } else if (key == "temperature") {
-      o.temperature = number();
-    } else if (key == "auto_temperature") {
-      if (!value.is_boolean()) throw wrong("true or false");
-      o.auto_temperature = value.get<bool>();
-    } else if (key == "target_entropy") {
-      if (value.is_null()) {
-        o.target_entropy.reset();
-      } else {
-        o.target_entropy = number();
-      }
-    } else if (key == "temperature_learning_rate") {
-      o.temperature_learning_rate = number();
-    } else if (key == "action_prior") {
-      numbers(o.action_prior, "an array of probabilities");
-    } else if (key == "loss") {
-      if (!value.is_string() || (value != "huber" && value != "squared")) throw wrong("\"huber\" or \"squared\"");
-      o.loss = value == "huber" ? TdLoss::kHuber : TdLoss::kSquared;
-    } else if (key == "max_grad_norm") {
-      o.max_grad_norm = number();
-    } else if (key == "seed") {
-      if (!value.is_number_unsigned()) throw wrong("an integer >= 0");
-      o.seed = value.get<std::uint64_t>();
-    } else {
-      throw Error(fmt::format("soft-q options: unknown key \"{}\"", key));
-    }
-  }
+  SoftQOptions o = SoftQOptionTable().FromJson(j, base);
   ValidateSoftQOptions(o);
   return o;
 }

@@ -234,6 +234,11 @@ TEST(SoftDqn, OptionsAreValidatedAndRoundTripThroughJson) {
   expect_error({{"loss", "l1"}}, "\"loss\"");
   expect_error({{"batch", 3}}, "unknown key \"batch\"");
   expect_error({{"gradient_steps", 0}}, "gradient_steps: 0");
+  // A value that does not fit the field is an error, not silently wrapped (2^32 + 5 would be 5).
+  expect_error({{"batch_size", 4294967301LL}}, "soft-q option \"batch_size\": 4294967301 is invalid");
+  expect_error({{"hidden", {64, -1}}}, "soft-q option \"hidden\"");
+  expect_error({{"seed", -1}}, "an integer >= 0");
+  expect_error({{"target_entropy", "high"}}, "a number or null");
   SoftQOptions three_actions;
   three_actions.action_prior = {0.2, 0.3, 0.5};  // CartPole has two
   EXPECT_THROW(SoftQTrainer("CartPole-v1", three_actions, 10), Error);
