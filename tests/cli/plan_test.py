@@ -5,63 +5,54 @@ reward recomputed from the recorded state and action, every transition re-integr
 import json
 import math
 import os
-import subprocess
 import sys
-import tempfile
 import unittest
 
-CAI = None
-
-
-def run(*args):
-    return subprocess.run([CAI, *args], capture_output=True, text=True, timeout=300)
+import cli_util
+from cli_util import run
 
 
 def angle_normalize(x):
     return ((x + math.pi) % (2 * math.pi)) - math.pi
 
 
-class PlanTest(unittest.TestCase):
+class PlanTest(cli_util.CliTestCase):
     def test_swing_up_and_trajectory_file(self):
-        with tempfile.TemporaryDirectory() as d:
-            out, svg = os.path.join(d, "traj.json"), os.path.join(d, "traj.svg")
-            r = run("plan", "mppi", "--env", "Pendulum-v1", "--samples", "1000", "--horizon", "30", "--steps", "200",
-                    "--seed", "0", "--json", "--out", out, "--svg", svg)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            summary = json.loads(r.stdout)
-            # Upright (|theta| < 0.2) and staying there within 100 steps (issue #6's criterion).
-            self.assertIsNotNone(summary["steps_to_upright"])
-            self.assertLessEqual(summary["steps_to_upright"], 100)
-            with open(out) as f:
-                t = json.load(f)
-            self.assertEqual(len(t["states"]), 201)
-            self.assertEqual(len(t["actions"]), 200)
-            self.assertAlmostEqual(sum(t["rewards"]), summary["return"], delta=1e-9 * abs(summary["return"]))
-            self.assertAlmostEqual(t["states"][0][0], math.pi, places=12)
-            for k, (s, a, reward) in enumerate(zip(t["states"], t["actions"], t["rewards"])):
-                th, thdot = s
-                u = min(max(a[0] if isinstance(a, list) else a, -2.0), 2.0)
-                expected = -(angle_normalize(th) ** 2 + 0.1 * thdot ** 2 + 0.001 * u ** 2)
-                self.assertAlmostEqual(reward, expected, delta=1e-9, msg=f"step {k}")
-                new_thdot = min(max(thdot + (3 * 10.0 / 2 * math.sin(th) + 3.0 * u) * 0.05, -8.0), 8.0)
-                self.assertAlmostEqual(t["states"][k + 1][0], th + new_thdot * 0.05, delta=1e-9, msg=f"step {k}")
-                self.assertAlmostEqual(t["states"][k + 1][1], new_thdot, delta=1e-9, msg=f"step {k}")
-            for ess in t["ess"]:
-                self.assertGreaterEqual(ess, 1.0 - 1e-9)
-                self.assertLessEqual(ess, 1000.0 + 1e-6)
-            with open(svg) as f:
-                self.assertIn("<svg", f.read())
+        d = self.dir
+        out, svg = os.path.join(d, "traj.json"), os.path.join(d, "traj.svg")
+        r = run("plan", "mppi", "--env", "Pendulum-v1", "--samples", "1000", "--horizon", "30", "--steps", "200",
+                "--seed", "0", "--json", "--out", out, "--svg", svg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(r.stdout)
+        # Upright (|theta| < 0.2) and staying there within 100 steps (issue #6's criterion).
+        self.assertIsNotNone(summary["steps_to_upright"])
+        self.assertLessEqual(summary["steps_to_upright"], 100)
+        with open(out) as f:
+            t = json.load(f)
+        self.assertEqual(len(t["states"]), 201)
+        self.assertEqual(len(t["actions"]), 200)
+        self.assertAlmostEqual(sum(t["rewards"]), summary["return"], delta=1e-9 * abs(summary["return"]))
+        self.assertAlmostEqual(t["states"][0][0], math.pi, places=12)
+        for k, (s, a, reward) in enumerate(zip(t["states"], t["actions"], t["rewards"])):
+            th, thdot = s
+            u = min(max(a[0] if isinstance(a, list) else a, -2.0), 2.0)
+            expected = -(angle_normalize(th) ** 2 + 0.1 * thdot ** 2 + 0.001 * u ** 2)
+            self.assertAlmostEqual(reward, expected, delta=1e-9, msg=f"step {k}")
+            new_thdot = min(max(thdot + (3 * 10.0 / 2 * math.sin(th) + 3.0 * u) * 0.05, -8.0), 8.0)
+            self.assertAlmostEqual(t["states"][k + 1][0], th + new_thdot * 0.05, delta=1e-9, msg=f"step {k}")
+            self.assertAlmostEqual(t["states"][k + 1][1], new_thdot, delta=1e-9, msg=f"step {k}")
+        for ess in t["ess"]:
+            self.assertGreaterEqual(ess, 1.0 - 1e-9)
+            self.assertLessEqual(ess, 1000.0 + 1e-6)
+        with open(svg) as f:
+            self.assertIn("<svg", f.read())
 
     def test_bad_input_is_one_line_exit_2(self):
         for args, fragment in [(["--samples", "0"], "samples"), (["--temperature", "-1"], "temperature"),
                                (["--env", "CartPole-v1"], "CartPole-v1"), (["--horizon", "x"], "horizon")]:
-            r = run("plan", "mppi", *args)
-            self.assertEqual(r.returncode, 2, r.stderr)
-            lines = r.stderr.strip().splitlines()
-            self.assertEqual(len(lines), 1, r.stderr)
-            self.assertIn(fragment, lines[0])
+            self.assertUsageError(run("plan", "mppi", *args), fragment)
 
 
 if __name__ == "__main__":
-    CAI = sys.argv.pop(1)
+    cli_util.CAI = sys.argv.pop(1)
     unittest.main()

@@ -2,17 +2,14 @@
 """End-to-end tests of `cai train soft-q` and `cai train maxent-pg` (the same run directory, logs,
 checkpoints, resume and errors as `cai train sac`): contents, `cai eval` reproduces eval.json,
 bit-for-bit determinism, resume after a SIGKILL equals the uninterrupted run, one-line errors."""
-import csv
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 import unittest
 
-CAI = None
+import cli_util
+from cli_util import metrics_without_clock, read_bytes, read_json, run
+
 ALGORITHMS = {
     # algorithm: (small flags, steps of a short run, steps and checkpoint interval of the kill test)
     "soft-q": (["--hidden", "16,16", "--batch", "16", "--learning-starts", "100", "--train-freq", "1",
@@ -23,39 +20,7 @@ ALGORITHMS = {
 COMMON = ["--eval-episodes", "2", "--no-progress", "--log-every", "1000"]
 
 
-def run(*args, timeout=300):
-    return subprocess.run([CAI, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def metrics_without_clock(run_dir):
-    with open(os.path.join(run_dir, "metrics.csv")) as f:
-        return [(r["step"], r["tag"], r["value"]) for r in csv.DictReader(f) if r["tag"] != "charts/SPS"]
-
-
-class TrainAlgorithmsTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = self.tmp.name
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def assertUsageError(self, result, fragment):
-        self.assertEqual(result.returncode, 2, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, f"expected one line on stderr, got: {result.stderr!r}")
-        self.assertIn(fragment, lines[0])
-
+class TrainAlgorithmsTest(cli_util.CliTestCase):
     def test_run_directory_and_eval(self):
         for algorithm, (small, steps, _) in ALGORITHMS.items():
             with self.subTest(algorithm=algorithm):
@@ -93,29 +58,7 @@ class TrainAlgorithmsTest(unittest.TestCase):
             with self.subTest(algorithm=algorithm):
                 args = ["--steps", steps, "--seed", "7", "--checkpoint-every", every, "--eval-every", every, *small,
                         *COMMON]
-                ref = os.path.join(self.dir, f"{algorithm}-ref")
-                r = run("train", algorithm, "--out", ref, *args)
-                self.assertEqual(r.returncode, 0, r.stderr)
-                killed = os.path.join(self.dir, f"{algorithm}-killed")
-                p = subprocess.Popen([CAI, "train", algorithm, "--out", killed, *args], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-                checkpoint = os.path.join(killed, "checkpoint.safetensors")
-                deadline = time.time() + 120
-                while not os.path.exists(checkpoint) and time.time() < deadline and p.poll() is None:
-                    time.sleep(0.002)
-                p.send_signal(signal.SIGKILL)
-                p.wait()
-                self.assertEqual(p.returncode, -signal.SIGKILL, "the run finished before it could be killed")
-                self.assertFalse(os.path.exists(os.path.join(killed, "eval.json")))
-                self.assertUsageError(run("train", algorithm, "--resume", killed, "--seed", "1"),
-                                      "--seed: not allowed with --resume")
-                r = run("train", algorithm, "--resume", killed, "--no-progress")
-                self.assertEqual(r.returncode, 0, r.stderr)
-                self.assertEqual(read_json(os.path.join(killed, "eval.json"))["returns"],
-                                 read_json(os.path.join(ref, "eval.json"))["returns"])
-                self.assertEqual(metrics_without_clock(killed), metrics_without_clock(ref))
-                self.assertEqual(read_bytes(os.path.join(killed, "policy.safetensors")),
-                                 read_bytes(os.path.join(ref, "policy.safetensors")))
+                self.assertResumeAfterKillMatches(algorithm, args, ["--seed", "1"])
 
     def test_bad_input_is_one_line_exit_2(self):
         d = os.path.join(self.dir, "bad")
@@ -135,5 +78,5 @@ class TrainAlgorithmsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CAI = sys.argv.pop(1)
+    cli_util.CAI = sys.argv.pop(1)
     unittest.main()

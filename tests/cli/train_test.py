@@ -1,55 +1,19 @@
 #!/usr/bin/env python3
 """End-to-end tests of `cai train sac` and `cai eval`: run directories, bit-for-bit determinism,
 resume after a SIGKILL, and one-line errors. Small networks keep each run to a second or two."""
-import csv
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 import unittest
 
-CAI = None
+import cli_util
+from cli_util import metrics_without_clock, read_bytes, read_json, run
+
 SMALL = ["--hidden", "16,16", "--batch", "16", "--learning-starts", "100", "--eval-episodes", "2",
          "--no-progress", "--log-every", "100"]
 
 
-def run(*args, timeout=300):
-    return subprocess.run([CAI, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def metrics_without_clock(run_dir):
-    """metrics.csv rows without wall_time and steps/s (the only fields allowed to differ)."""
-    with open(os.path.join(run_dir, "metrics.csv")) as f:
-        return [(r["step"], r["tag"], r["value"]) for r in csv.DictReader(f) if r["tag"] != "charts/SPS"]
-
-
-class TrainTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = self.tmp.name
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def assertUsageError(self, result, fragment):
-        self.assertEqual(result.returncode, 2, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, f"expected one line on stderr, got: {result.stderr!r}")
-        self.assertIn(fragment, lines[0])
-
+class TrainTest(cli_util.CliTestCase):
     def test_run_directory_contents(self):
         d = os.path.join(self.dir, "run")
         r = run("train", "sac", "--env", "Pendulum-v1", "--steps", "1000", "--seed", "3", "--out", d,
@@ -99,28 +63,7 @@ class TrainTest(unittest.TestCase):
 
     def test_resume_after_kill_reaches_the_uninterrupted_result(self):
         args = ["--steps", "8000", "--seed", "7", "--checkpoint-every", "600", "--eval-every", "1000", *SMALL]
-        ref = os.path.join(self.dir, "ref")
-        r = run("train", "sac", "--out", ref, *args)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        killed = os.path.join(self.dir, "killed")
-        p = subprocess.Popen([CAI, "train", "sac", "--out", killed, *args], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        checkpoint = os.path.join(killed, "checkpoint.safetensors")
-        deadline = time.time() + 120
-        while not os.path.exists(checkpoint) and time.time() < deadline and p.poll() is None:
-            time.sleep(0.005)
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        self.assertEqual(p.returncode, -signal.SIGKILL, "the run finished before it could be killed")
-        self.assertFalse(os.path.exists(os.path.join(killed, "eval.json")))
-        self.assertUsageError(run("train", "sac", "--resume", killed, "--steps", "10"), "--steps: not allowed with --resume")
-        r = run("train", "sac", "--resume", killed, "--no-progress")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(read_json(os.path.join(killed, "eval.json"))["returns"],
-                         read_json(os.path.join(ref, "eval.json"))["returns"])
-        self.assertEqual(metrics_without_clock(killed), metrics_without_clock(ref))
-        self.assertEqual(read_bytes(os.path.join(killed, "policy.safetensors")),
-                         read_bytes(os.path.join(ref, "policy.safetensors")))
+        self.assertResumeAfterKillMatches("sac", args, ["--steps", "10"])
 
     def test_config_file_and_flag_precedence(self):
         cfg = os.path.join(self.dir, "cfg.json")
@@ -153,5 +96,5 @@ class TrainTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CAI = sys.argv.pop(1)
+    cli_util.CAI = sys.argv.pop(1)
     unittest.main(verbosity=1)

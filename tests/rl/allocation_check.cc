@@ -1,12 +1,14 @@
 // "No allocation inside a training step": counts every malloc/calloc/realloc/memalign made by SAC
 // training steps on Pendulum-v1 (environment step, replay insert, batch sampling, critic, actor
 // and temperature updates, Polyak averaging) and by soft DQN steps on CartPole-v1 (Boltzmann
-// sampling, soft targets, automatic temperature, target copies) after warm-up. Exits 1 if any
+// sampling, soft targets, automatic temperature, target copies) and by actor-critic steps of 8
+// copies on CartPole-v1 and Pendulum-v1 (rollouts, GAE, updates) after warm-up. Exits 1 if any
 // step allocates.
 // Interposes the C allocator, so it is not built under the sanitizers (which interpose it too).
 #include <cstddef>
 #include <cstdio>
 
+#include "cai/rl/actor_critic.h"
 #include "cai/rl/sac_trainer.h"
 #include "cai/rl/soft_dqn.h"
 
@@ -90,5 +92,20 @@ int main() {
   for (int i = 0; i < 1000; ++i) episodes += static_cast<int>(soft_q.Step().size());
   counting = false;
   std::printf("%ld allocations in 1000 soft DQN training steps (%d episode ends)\n", allocations, episodes);
-  return sac_allocations == 0 && allocations == 0 ? 0 : 1;
+  int failures = (sac_allocations != 0) + (allocations != 0);
+
+  for (const char* env : {"CartPole-v1", "Pendulum-v1"}) {
+    cai::rl::ActorCriticOptions ac;
+    cai::rl::ActorCriticTrainer actor_critic(env, ac, 1'000'000);
+    for (int i = 0; i < 5 * ac.n_steps; ++i) actor_critic.Step();  // the first updates
+    allocations = 0;
+    episodes = 0;
+    counting = true;
+    for (int i = 0; i < 500; ++i) episodes += static_cast<int>(actor_critic.Step().size());
+    counting = false;
+    std::printf("%s: %ld allocations in 500 actor-critic steps of %d copies (%d episode ends)\n", env, allocations,
+                ac.num_envs, episodes);
+    failures += allocations != 0;
+  }
+  return failures == 0 ? 0 : 1;
 }
