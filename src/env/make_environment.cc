@@ -5,6 +5,7 @@
 #include "cai/core/error.h"
 #include "cai/env/acrobot.h"
 #include "cai/env/cart_pole.h"
+#include "cai/env/cart_pole_swing_up.h"
 #include "cai/env/environment.h"
 #include "cai/env/mountain_car_continuous.h"
 #include "cai/env/pendulum.h"
@@ -12,7 +13,7 @@
 namespace cai::env {
 
 std::vector<std::string> EnvironmentNames() {
-  return {"Pendulum-v1", "MountainCarContinuous-v0", "CartPole-v1", "Acrobot-v1"};
+  return {"Pendulum-v1", "MountainCarContinuous-v0", "CartPole-v1", "Acrobot-v1", "CartPoleSwingUp-v0"};
 }
 
 std::unique_ptr<Environment> MakeEnvironment(std::string_view name) {
@@ -20,6 +21,7 @@ std::unique_ptr<Environment> MakeEnvironment(std::string_view name) {
   if (name == "MountainCarContinuous-v0") return std::make_unique<MountainCarContinuous>();
   if (name == "CartPole-v1") return std::make_unique<CartPole>();
   if (name == "Acrobot-v1") return std::make_unique<Acrobot>();
+  if (name == "CartPoleSwingUp-v0") return std::make_unique<CartPoleSwingUp>();
   throw Error(fmt::format("environment name: \"{}\" is not a known environment; expected one of {}",
                           name, fmt::join(EnvironmentNames(), ", ")));
 }

@@ -47,9 +47,33 @@ class PlanTest(cli_util.CliTestCase):
         with open(svg) as f:
             self.assertIn("<svg", f.read())
 
+    def test_mountain_car_and_cart_pole_swing_up(self):
+        # MountainCarContinuous-v0 with the model's energy terminal reward: the car reaches the goal
+        # and the episode ends there; the trajectory file holds exactly the steps taken.
+        out = os.path.join(self.dir, "car.json")
+        r = run("plan", "mppi", "--env", "MountainCarContinuous-v0", "--samples", "500", "--energy-weight", "50",
+                "--json", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(r.stdout)
+        self.assertIsNotNone(summary["steps_to_goal"])
+        self.assertLessEqual(summary["steps_to_goal"], 200)
+        self.assertGreaterEqual(summary["return"], 90.0)
+        with open(out) as f:
+            t = json.load(f)
+        self.assertEqual(len(t["actions"]), summary["steps_to_goal"])
+        self.assertGreaterEqual(t["states"][-1][0], 0.45)
+        # CartPoleSwingUp-v0 from its hanging reset, horizon 1 s.
+        r = run("plan", "mppi", "--env", "CartPoleSwingUp-v0", "--horizon", "50", "--steps", "150", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(r.stdout)
+        self.assertIsNotNone(summary["steps_to_upright"])
+        self.assertEqual(summary["steps"], 150)
+
     def test_bad_input_is_one_line_exit_2(self):
         for args, fragment in [(["--samples", "0"], "samples"), (["--temperature", "-1"], "temperature"),
-                               (["--env", "CartPole-v1"], "CartPole-v1"), (["--horizon", "x"], "horizon")]:
+                               (["--env", "CartPole-v1"], "CartPole-v1"), (["--horizon", "x"], "horizon"),
+                               (["--env", "CartPoleSwingUp-v0", "--energy-weight", "5"], "energy-weight"), (["--steps", "-1"], "steps"),
+                               (["--env", "MountainCarContinuous-v0", "--energy-weight", "-2"], "energy-weight")]:
             self.assertUsageError(run("plan", "mppi", *args), fragment)
 
 

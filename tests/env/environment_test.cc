@@ -110,6 +110,7 @@ TEST(EnvRegistry, MakesEveryNamedEnvironmentWithGymnasiumDefaults) {
       {"MountainCarContinuous-v0", 999, 2, 2, "Box([-1], [1])"},
       {"CartPole-v1", 500, 4, 4, "Discrete(2)"},
       {"Acrobot-v1", 500, 4, 6, "Discrete(3)"},
+      {"CartPoleSwingUp-v0", 500, 4, 5, "Box([-1], [1])"},
   };
   const std::vector<std::string> names = EnvironmentNames();
   ASSERT_EQ(names.size(), expected.size());

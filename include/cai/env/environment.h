@@ -146,7 +146,7 @@ class Environment {
 /// Names accepted by MakeEnvironment.
 std::vector<std::string> EnvironmentNames();
 /// "Pendulum-v1", "MountainCarContinuous-v0", "CartPole-v1", "Acrobot-v1" with Gymnasium's
-/// default time limits; throws cai::Error listing the names otherwise.
+/// default time limits, or cai's "CartPoleSwingUp-v0" (env::CartPoleSwingUp); throws cai::Error listing the names otherwise.
 std::unique_ptr<Environment> MakeEnvironment(std::string_view name);
 
 }  // namespace cai::env
