@@ -75,6 +75,10 @@ step "Exact soft value iteration beside the four approximate solvers on one grid
 
 step "MPPI: swing Pendulum-v1 up from the hanging state by Monte Carlo inference over action sequences (K 1000, T 30)" \
   "$CAI" plan mppi --env Pendulum-v1 --samples 1000 --horizon 30 --steps 200 --seed 0 --svg "$OUT/mppi_pendulum.svg"
+step "MPPI: MountainCarContinuous-v0 up the hill, with a terminal energy reward as the cost-to-go beyond the horizon" \
+  "$CAI" plan mppi --env MountainCarContinuous-v0 --samples 1000 --horizon 30 --energy-weight 50 --seed 0
+step "MPPI: swing the continuous-force cart-pole up and balance it (CartPoleSwingUp-v0, T 50)" \
+  "$CAI" plan mppi --env CartPoleSwingUp-v0 --samples 1000 --horizon 50 --seed 0 --svg "$OUT/mppi_cartpole.svg"
 
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
