@@ -43,6 +43,7 @@ bench: deps
 	bash bench/run_soft_q_bench.sh
 	bash bench/run_actor_critic_bench.sh
 	bash bench/run_mppi_bench.sh
+	bash bench/run_mppi_return_sweep.sh
 
 clean:
 	rm -rf build
