@@ -76,6 +76,11 @@ step "Exact soft value iteration beside the four approximate solvers on one grid
 step "MPPI: swing Pendulum-v1 up from the hanging state by Monte Carlo inference over action sequences (K 1000, T 30)" \
   "$CAI" plan mppi --env Pendulum-v1 --samples 1000 --horizon 30 --steps 200 --seed 0 --svg "$OUT/mppi_pendulum.svg"
 
+rm -rf "$OUT/pets_pendulum"
+step "PETS: learn Pendulum-v1's dynamics (probabilistic ensemble) and plan through it with MPPI (3 short episodes)" \
+  "$CAI" train pets --env Pendulum-v1 --episodes 3 --episode-length 100 --samples 200 --horizon 20 --members 3 \
+  --gradient-steps 300 --seed 0 --no-progress --out "$OUT/pets_pendulum"
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9
