@@ -321,10 +321,10 @@ std::span<const rl::EpisodeStats> PetsTrainer::Step() {
   }
   const env::StepResult r = env_->Step(action_, observation_);
   const std::vector<double> next_state = env_->state();
-  std::vector<double> stored(action_);
+  // The data hold the action the simulator applied (clipped to the bounds).
   const auto low = true_model_->action_low(), high = true_model_->action_high();
-  for (std::size_t i = 0; i < stored.size(); ++i) stored[i] = std::clamp<double>(stored[i], low[i], high[i]);
-  dataset_.Add(state, stored, r.reward, next_state);
+  for (std::size_t i = 0; i < action_.size(); ++i) action_[i] = std::clamp<double>(action_[i], low[i], high[i]);
+  dataset_.Add(state, action_, r.reward, next_state);
   ++step_;
   ++episode_length_;
   current_.episodic_return += r.reward;
