@@ -48,11 +48,11 @@ void PrintResult(const io::RunResult& r, const std::filesystem::path& dir, bool 
   if (json) {
     nlohmann::json j = extra;
     j.update(nlohmann::json{{"run", dir.string()},
-                        {"steps", r.steps},
-                        {"wall_seconds", r.wall_seconds},
-                        {"steps_per_second", r.steps_per_second},
-                        {"eval_mean_return", r.final_evaluation.mean_return},
-                        {"eval_std_return", r.final_evaluation.std_return}});
+                            {"steps", r.steps},
+                            {"wall_seconds", r.wall_seconds},
+                            {"steps_per_second", r.steps_per_second},
+                            {"eval_mean_return", r.final_evaluation.mean_return},
+                            {"eval_std_return", r.final_evaluation.std_return}});
     std::printf("%s\n", j.dump().c_str());
     return;
   }
