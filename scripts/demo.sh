@@ -80,6 +80,11 @@ step "MPPI: MountainCarContinuous-v0 up the hill, with a terminal energy reward 
 step "MPPI: swing the continuous-force cart-pole up and balance it (CartPoleSwingUp-v0, T 50)" \
   "$CAI" plan mppi --env CartPoleSwingUp-v0 --samples 1000 --horizon 50 --seed 0 --svg "$OUT/mppi_cartpole.svg"
 
+rm -rf "$OUT/pets_pendulum"
+step "PETS: learn Pendulum-v1's dynamics (probabilistic ensemble) and plan through it with MPPI (3 short episodes)" \
+  "$CAI" train pets --env Pendulum-v1 --episodes 3 --episode-length 100 --samples 200 --horizon 20 --members 3 \
+  --gradient-steps 300 --seed 0 --no-progress --out "$OUT/pets_pendulum"
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9

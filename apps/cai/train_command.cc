@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <numbers>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "cai/io/training_run.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
+#include "cai/planning/pets.h"
 #include "cai/rl/actor_critic.h"
 #include "cai/rl/sac_trainer.h"
 #include "cai/rl/soft_dqn.h"
@@ -41,14 +43,16 @@ std::vector<double> ParseNumberList(const std::string& text, std::string_view fi
   return out;
 }
 
-void PrintResult(const io::RunResult& r, const std::filesystem::path& dir, bool json) {
+void PrintResult(const io::RunResult& r, const std::filesystem::path& dir, bool json,
+                 const nlohmann::json& extra = nlohmann::json::object()) {
   if (json) {
-    nlohmann::json j = {{"run", dir.string()},
-                        {"steps", r.steps},
-                        {"wall_seconds", r.wall_seconds},
-                        {"steps_per_second", r.steps_per_second},
-                        {"eval_mean_return", r.final_evaluation.mean_return},
-                        {"eval_std_return", r.final_evaluation.std_return}};
+    nlohmann::json j = extra;
+    j.update(nlohmann::json{{"run", dir.string()},
+                            {"steps", r.steps},
+                            {"wall_seconds", r.wall_seconds},
+                            {"steps_per_second", r.steps_per_second},
+                            {"eval_mean_return", r.final_evaluation.mean_return},
+                            {"eval_std_return", r.final_evaluation.std_return}});
     std::printf("%s\n", j.dump().c_str());
     return;
   }
@@ -338,8 +342,12 @@ std::unique_ptr<rl::Policy> LoadPolicy(const nn::SafetensorsFile& f, const std::
                               env.action_space().ToString()));
     }
     policy = rl::LoadActorCriticPolicy(f);
+  } else if (algorithm == "pets") {
+    policy = planning::LoadPetsPolicy(f);  // MPPI through the saved ensemble, for the file's env
+    observation_dim = env.observation_dim();
+    action_dim = env.action_dim();
   } else {
-    throw Error(fmt::format("{}: metadata \"algorithm\" is \"{}\" (expected sac, soft-q or maxent-pg)", name, algorithm));
+    throw Error(fmt::format("{}: metadata \"algorithm\" is \"{}\" (expected sac, soft-q, maxent-pg or pets)", name, algorithm));
   }
   if (observation_dim != env.observation_dim() || action_dim != env.action_dim()) {
     throw Error(fmt::format("{}: policy is {} -> {} but {} is {} -> {}", name, observation_dim, action_dim, env.name(),
@@ -401,6 +409,152 @@ void AddTrainMaxEntPg(CLI::App& train) {
   });
 }
 
+// Flags of `cai train pets`: PETS, MPPI through a learned probabilistic ensemble.
+struct PetsArgs {
+  CommonArgs common = Defaults("Pendulum-v1", 2000);
+  planning::PetsOptions o;
+  int episodes = 10;
+  std::string start = "hanging";
+  std::string reward;
+  std::vector<double> noise;
+};
+
+// Library option errors name PetsOptions / EnsembleOptions / MppiOptions fields; say the flag.
+[[noreturn]] void RethrowPetsErrorAsFlag(const Error& e) {
+  static const std::pair<const char*, const char*> kFlags[] = {
+      {"PetsOptions.random_episodes", "--random-episodes"}, {"PetsOptions.episode_length", "--episode-length"},
+      {"PetsOptions.refit_every", "--refit-every"},         {"PetsOptions.initial_state", "--start"},
+      {"EnsembleOptions.members", "--members"},             {"EnsembleOptions.hidden", "--hidden"},
+      {"EnsembleOptions.learning_rate", "--learning-rate"}, {"EnsembleOptions.batch_size", "--batch"},
+      {"EnsembleOptions.gradient_steps", "--gradient-steps"}, {"EnsembleOptions.weight_decay", "--weight-decay"},
+      {"EnsembleOptions.min_log_variance", "--min-log-var"}, {"EnsembleOptions.max_log_variance", "--max-log-var"},
+      {"MppiOptions.samples", "--samples"},                 {"MppiOptions.horizon", "--horizon"},
+      {"MppiOptions.temperature", "--temperature"},         {"MppiOptions.noise_std", "--noise"},
+      {"MppiOptions.iterations", "--iterations"},           {"MppiOptions.threads", "--threads"}};
+  std::string msg = e.what();
+  for (const auto& [field, flag] : kFlags) {
+    if (msg.rfind(field, 0) == 0) {
+      msg = flag + msg.substr(std::string(field).size());
+      break;
+    }
+  }
+  throw Error(msg);
+}
+
+void AddTrainPets(CLI::App& train) {
+  auto args = std::make_shared<PetsArgs>();
+  CLI::App* cmd = train.add_subcommand("pets", "PETS: MPPI through a learned probabilistic ensemble (model-based)");
+  auto& a = *args;
+  a.common.run.checkpoint_interval = a.o.episode_length;
+  a.common.run.eval_interval = 0;
+  a.common.run.eval_episodes = 1;
+  a.common.run.log_interval = a.o.episode_length;
+  AddCommonFlags(cmd, a.common, "Pendulum-v1");
+  cmd->add_option("--episodes", a.episodes, "episodes in all, random ones included (sets --steps)")->capture_default_str();
+  cmd->add_option("--random-episodes", a.o.random_episodes, "episodes of random actions before the first fit")->capture_default_str();
+  cmd->add_option("--episode-length", a.o.episode_length, "steps per episode")->capture_default_str();
+  cmd->add_option("--start", a.start, "start state of every episode: hanging (theta = pi, at rest) or reset (Gymnasium's)")->capture_default_str();
+  cmd->add_option("--reward", a.reward, "reward in planning: known (the task's) or learned (a model output) (default known)");
+  cmd->add_option("--refit-every", a.o.refit_every, "planned episodes between model fits")->capture_default_str();
+  cmd->add_option("--seed", a.o.seed, "seed of every random draw")->capture_default_str();
+  cmd->add_option("--members", a.o.ensemble.members, "ensemble members E")->capture_default_str();
+  cmd->add_option("--hidden", a.common.hidden, "hidden layer sizes of each member (default 64,64)");
+  cmd->add_option("--activation", a.common.activation, "hidden activation: relu, tanh, elu, identity (default elu)");
+  cmd->add_option("--learning-rate", a.o.ensemble.learning_rate, "Adam learning rate of the model")->capture_default_str();
+  cmd->add_option("--batch", a.o.ensemble.batch_size, "model minibatch size")->capture_default_str();
+  cmd->add_option("--gradient-steps", a.o.ensemble.gradient_steps, "gradient steps per member per fit")->capture_default_str();
+  cmd->add_option("--weight-decay", a.o.ensemble.weight_decay, "L2 coefficient of the model")->capture_default_str();
+  cmd->add_option("--min-log-var", a.o.ensemble.min_log_variance, "lower bound of the standardised log-variance")->capture_default_str();
+  cmd->add_option("--max-log-var", a.o.ensemble.max_log_variance, "upper bound of the standardised log-variance")->capture_default_str();
+  cmd->add_flag("--no-bootstrap", [&a](std::int64_t) { a.o.ensemble.bootstrap = false; }, "train every member on all the data");
+  cmd->add_option("--samples", a.o.mppi.samples, "MPPI K, sampled action sequences")->capture_default_str();
+  cmd->add_option("--horizon", a.o.mppi.horizon, "MPPI T, planning horizon")->capture_default_str();
+  cmd->add_option("--temperature", a.o.mppi.temperature, "MPPI lambda")->capture_default_str();
+  cmd->add_option("--noise", a.noise, "MPPI proposal standard deviation (one, or one per action dimension)")->delimiter(',');
+  cmd->add_option("--iterations", a.o.mppi.iterations, "MPPI iterations per control step")->capture_default_str();
+  cmd->add_option("--threads", a.o.mppi.threads, "MPPI threads")->capture_default_str();
+  cmd->callback([args, cmd]() {
+    PetsArgs& f = *args;
+    ResolvedRun r =
+        ResolveCommon(cmd, f.common, "pets", {"--episodes", "--seed", "--start", "--episode-length", "--random-episodes"});
+    planning::PetsOptions o = planning::PetsOptionsFromJson(r.options, planning::PetsOptions{});
+    const auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
+    if (!r.resuming && !r.options.contains("initial_state")) {
+      o.initial_state = {std::numbers::pi, 0.0};  // the command's default start: hanging
+    }
+    if (given("--start")) {
+      if (f.start == "hanging") {
+        if (r.env != "Pendulum-v1") throw Error(fmt::format("--start: hanging is defined for Pendulum-v1 only (--env is {})", r.env));
+        o.initial_state = {std::numbers::pi, 0.0};
+      } else if (f.start == "reset") {
+        o.initial_state.clear();
+      } else {
+        throw Error(fmt::format("--start: \"{}\" is invalid (expected hanging or reset)", f.start));
+      }
+    }
+    if (given("--random-episodes")) o.random_episodes = f.o.random_episodes;
+    if (given("--episode-length")) o.episode_length = f.o.episode_length;
+    if (given("--reward")) {
+      if (f.reward != "known" && f.reward != "learned") {
+        throw Error(fmt::format("--reward: \"{}\" is invalid (expected known or learned)", f.reward));
+      }
+      o.reward = f.reward == "known" ? planning::RewardSource::kKnown : planning::RewardSource::kLearned;
+    }
+    if (given("--refit-every")) o.refit_every = f.o.refit_every;
+    if (given("--seed")) o.seed = f.o.seed;
+    if (given("--members")) o.ensemble.members = f.o.ensemble.members;
+    if (given("--hidden")) o.ensemble.hidden = nn::ParseLayerSizes(f.common.hidden, "--hidden");
+    if (given("--activation")) o.ensemble.activation = nn::ParseActivation(f.common.activation, "--activation");
+    if (given("--learning-rate")) o.ensemble.learning_rate = f.o.ensemble.learning_rate;
+    if (given("--batch")) o.ensemble.batch_size = f.o.ensemble.batch_size;
+    if (given("--gradient-steps")) o.ensemble.gradient_steps = f.o.ensemble.gradient_steps;
+    if (given("--weight-decay")) o.ensemble.weight_decay = f.o.ensemble.weight_decay;
+    if (given("--min-log-var")) o.ensemble.min_log_variance = f.o.ensemble.min_log_variance;
+    if (given("--max-log-var")) o.ensemble.max_log_variance = f.o.ensemble.max_log_variance;
+    if (given("--no-bootstrap")) o.ensemble.bootstrap = false;
+    if (given("--samples")) o.mppi.samples = f.o.mppi.samples;
+    if (given("--horizon")) o.mppi.horizon = f.o.mppi.horizon;
+    if (given("--temperature")) o.mppi.temperature = f.o.mppi.temperature;
+    if (given("--noise")) o.mppi.noise_std = f.noise;
+    if (given("--iterations")) o.mppi.iterations = f.o.mppi.iterations;
+    if (given("--threads")) o.mppi.threads = f.o.mppi.threads;
+    if (given("--episodes")) {
+      if (f.episodes < 1) throw Error(fmt::format("--episodes: {} is invalid (expected an integer >= 1)", f.episodes));
+      r.steps = static_cast<std::int64_t>(f.episodes) * o.episode_length;
+    } else if (!r.resuming && !cmd->count("--steps") && r.steps == f.common.steps) {
+      r.steps = static_cast<std::int64_t>(f.episodes) * o.episode_length;  // --episodes' default
+    }
+    if (!r.resuming) {
+      // Checkpoints and logs once per episode unless asked otherwise (the defaults follow --episode-length).
+      if (!given("--checkpoint-every") && r.run.checkpoint_interval == f.common.run.checkpoint_interval) {
+        r.run.checkpoint_interval = o.episode_length;
+      }
+      if (!given("--log-every") && r.run.log_interval == f.common.run.log_interval) r.run.log_interval = o.episode_length;
+    }
+    std::unique_ptr<planning::PetsTrainer> trainer;
+    try {
+      trainer = std::make_unique<planning::PetsTrainer>(r.env, o, r.steps);
+    } catch (const Error& e) {
+      RethrowPetsErrorAsFlag(e);
+    }
+    const io::RunResult result = r.resuming ? io::ResumeRun(*trainer, r.run) : io::StartRun(*trainer, r.run);
+    // The swing-up outcome of the final evaluation episode(s) (Pendulum: |theta| < 0.2 rad).
+    nlohmann::json upright = nlohmann::json::array();
+    for (const auto& e : trainer->last_evaluation()) {
+      upright.push_back(e.upright_from < 0 ? nlohmann::json(nullptr) : nlohmann::json(e.upright_from));
+    }
+    nlohmann::json train_returns = nlohmann::json::array();
+    for (const auto& e : trainer->outcomes()) train_returns.push_back(e.episodic_return);
+    PrintResult(result, r.run.directory, f.common.json,
+                {{"algorithm", "pets"}, {"eval_upright_from", upright}, {"episode_returns", train_returns},
+                 {"model_nll", trainer->last_fit().final_nll}, {"model_mse", trainer->last_fit().final_mse}});
+    if (!f.common.json) {
+      std::printf("swing-up (|theta| < 0.2 rad to the end) in the evaluation episode(s) from step: %s\n",
+                  upright.dump().c_str());
+    }
+  });
+}
+
 void AddEval(CLI::App& app) {
   struct EvalArgs {
     std::string run;
@@ -452,6 +606,7 @@ void AddTrainCommands(CLI::App& app) {
   AddTrainSac(*train);
   AddTrainSoftQ(*train);
   AddTrainMaxEntPg(*train);
+  AddTrainPets(*train);
   AddEval(app);
 }
 
