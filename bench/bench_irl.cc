@@ -2,6 +2,7 @@
 // objectworld, for bench/run_irl_bench.sh. Prints one JSON line.
 //
 //   bench_irl --size 32 --horizon 100 --repeats 21 [--method mce|maxent] [--discrete 1]
+//             [--objects 64] [--checkpoint-interval B]
 //             [--dump DIR]   (writes mdp.json, features.json, theta.json, ours.json for the peer)
 #include <algorithm>
 #include <chrono>
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   int repeats = 21;
   int discrete = 1;
   int interval = 0;
+  int objects = 64;
   std::string method = "mce";
   std::string dump;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
     else if (key == "--repeats") repeats = std::atoi(value.c_str());
     else if (key == "--discrete") discrete = std::atoi(value.c_str());
     else if (key == "--checkpoint-interval") interval = std::atoi(value.c_str());
+    else if (key == "--objects") objects = std::atoi(value.c_str());
     else if (key == "--method") method = value;
     else if (key == "--dump") dump = value;
     else {
@@ -45,7 +48,7 @@ int main(int argc, char** argv) {
   const auto t_build = std::chrono::steady_clock::now();
   cai::ObjectworldOptions wo;
   wo.size = size;
-  wo.num_objects = std::max(2, size * size / 16);
+  wo.num_objects = objects;  // the gradient's cost does not depend on it (features are dense)
   wo.discrete_features = discrete != 0;
   wo.seed = 1;
   const cai::Objectworld world = cai::MakeObjectworld(wo);

@@ -63,9 +63,12 @@ inline double Continuation(const Kernel& k, std::size_t sa, const double* v_next
   }
 }
 
-// Q(s, .) into q; returns V(s) = alpha log sum_a exp(Q(s, a) / alpha).
+// Q(s, .) into q, then q is overwritten with exp((Q(s, a) - max) / alpha); returns
+// V(s) = alpha log sum_a exp(Q(s, a) / alpha) and, when `pi` is not null, writes
+// pi(a|s) = exp((Q(s, a) - max) / alpha) / sum (the same exponentials: no second pass).
 template <IrlMethod kMethod>
-inline double StateBackup(const Kernel& k, std::size_t s, const double* v_next, double* q) {
+inline double StateBackup(const Kernel& k, std::size_t s, const double* v_next, double* q,
+                          double* pi) {
   const std::size_t row = s * k.num_actions;
   double m = -std::numeric_limits<double>::infinity();
   for (std::size_t a = 0; a < k.num_actions; ++a) {
@@ -75,16 +78,25 @@ inline double StateBackup(const Kernel& k, std::size_t s, const double* v_next, 
     m = std::max(m, q[a]);
   }
   double sum = 0.0;
-  for (std::size_t a = 0; a < k.num_actions; ++a) sum += std::exp((q[a] - m) / k.temperature);
+  for (std::size_t a = 0; a < k.num_actions; ++a) {
+    q[a] = std::exp((q[a] - m) / k.temperature);
+    sum += q[a];
+  }
+  if (pi != nullptr) {
+    const double inv = 1.0 / sum;
+    for (std::size_t a = 0; a < k.num_actions; ++a) pi[a] = q[a] * inv;
+  }
   return m + k.temperature * std::log(sum);
 }
 
-// v = soft Bellman(v_next) over all states; returns max_s |v - v_prev| if v_prev is given.
+// v = soft Bellman(v_next) over all states (and the policy into `policy`, S x A, if not null);
+// returns max_s |v_new - v_old|.
 template <IrlMethod kMethod>
-double BackupSweep(const Kernel& k, const double* v_next, double* v, double* q) {
+double BackupSweep(const Kernel& k, const double* v_next, double* v, double* q, double* policy) {
   double change = 0.0;
   for (std::size_t s = 0; s < k.num_states; ++s) {
-    const double x = StateBackup<kMethod>(k, s, v_next, q);
+    const double x = StateBackup<kMethod>(k, s, v_next, q,
+                                          policy == nullptr ? nullptr : policy + s * k.num_actions);
     change = std::max(change, std::abs(x - v[s]));
     if (x != x) change = std::numeric_limits<double>::infinity();
     v[s] = x;
@@ -92,28 +104,34 @@ double BackupSweep(const Kernel& k, const double* v_next, double* v, double* q) 
   return change;
 }
 
-// For every (s, a) with d(s) > 0: pi(a|s) = exp((Q(s, a) - V(s)) / alpha) and x = d(s) pi(a|s);
-// visit(s, a) += weight x; d_next(s') += x q(s'|s, a) with q the backup's forward dynamics.
+// For every (s, a) with d(s) > 0: x = d(s) pi(a|s); visit(s, a) += weight x;
+// d_next(s') += x q(s'|s, a) with q the backup's forward dynamics. The policy is `policy` (S x A)
+// when given, else recomputed from v_next exactly as BackupSweep computes it (same operations,
+// same bits) into `scratch` (2 A doubles).
 template <IrlMethod kMethod>
-void ForwardStep(const Kernel& k, const double* v_next, const double* v, const double* d,
-                 double* d_next, double* visit, double weight) {
-  const double inv_t = 1.0 / k.temperature;
+void ForwardStep(const Kernel& k, const double* v_next, const double* policy, const double* d,
+                 double* d_next, double* visit, double weight, double* scratch) {
   const double scale = k.discount / k.temperature;
   for (std::size_t s = 0; s < k.num_states; ++s) {
     const double ds = d[s];
     if (ds == 0.0) continue;
     const std::size_t row = s * k.num_actions;
+    const double* pi = policy + row;
+    if (policy == nullptr) {
+      StateBackup<kMethod>(k, s, v_next, scratch, scratch + k.num_actions);
+      pi = scratch + k.num_actions;
+    }
     for (std::size_t a = 0; a < k.num_actions; ++a) {
-      double shift = 0.0;
-      double norm = 1.0;
-      const double cont = Continuation<kMethod>(k, row + a, v_next, &shift, &norm);
-      const double x = ds * std::exp((k.rewards[row + a] + cont - v[s]) * inv_t);
+      const double x = ds * pi[a];
       visit[row + a] += weight * x;
       const std::int64_t begin = k.offsets[row + a];
       const std::int64_t end = k.offsets[row + a + 1];
       if constexpr (kMethod == IrlMethod::kMaxCausalEnt) {
         for (std::int64_t i = begin; i < end; ++i) d_next[k.next[i]] += x * k.prob[i];
       } else {
+        double shift = 0.0;
+        double norm = 1.0;
+        Continuation<kMethod>(k, row + a, v_next, &shift, &norm);
         const double c = x / norm;
         for (std::int64_t i = begin; i < end; ++i) {
           if (k.prob[i] > 0.0) {
@@ -127,17 +145,17 @@ void ForwardStep(const Kernel& k, const double* v_next, const double* v, const d
 
 // Stationary policy and the per-transition forward dynamics (discounted problems).
 template <IrlMethod kMethod>
-void PolicyAndDynamics(const Kernel& k, const double* v, double* policy, double* weights) {
-  const double inv_t = 1.0 / k.temperature;
+void PolicyAndDynamics(const Kernel& k, const double* v, double* policy, double* weights,
+                       double* scratch) {
   const double scale = k.discount / k.temperature;
   for (std::size_t s = 0; s < k.num_states; ++s) {
     const std::size_t row = s * k.num_actions;
-    for (std::size_t a = 0; a < k.num_actions; ++a) {
-      double shift = 0.0;
-      double norm = 1.0;
-      const double cont = Continuation<kMethod>(k, row + a, v, &shift, &norm);
-      policy[row + a] = std::exp((k.rewards[row + a] + cont - v[s]) * inv_t);
-      if constexpr (kMethod == IrlMethod::kMaxEnt) {
+    StateBackup<kMethod>(k, s, v, scratch, policy + row);
+    if constexpr (kMethod == IrlMethod::kMaxEnt) {
+      for (std::size_t a = 0; a < k.num_actions; ++a) {
+        double shift = 0.0;
+        double norm = 1.0;
+        Continuation<kMethod>(k, row + a, v, &shift, &norm);
         for (std::int64_t i = k.offsets[row + a]; i < k.offsets[row + a + 1]; ++i) {
           weights[i] = k.prob[i] > 0.0 ? k.prob[i] * std::exp(scale * (v[k.next[i]] - shift)) / norm
                                        : 0.0;
@@ -219,10 +237,19 @@ IrlObjective::IrlObjective(const Mdp& mdp, const FeatureTable& features,
   double dyn = 0.0;
   for (const auto& d : demos) {
     start_[static_cast<std::size_t>(d.states[0])] += w;
+    // Discounted: a demonstration that did not end observes only its first n terms of the infinite
+    // discounted sum; its counts are rescaled from total weight sum_{t<n} gamma^t to
+    // 1 / (1 - gamma), the weight of every infinite-horizon trajectory (docs/maxent-irl.md).
+    double scale = 1.0;
+    if (options_.horizon == 0 && !mdp.IsTerminal(d.states.back(), d.actions.back())) {
+      const double observed = (1.0 - std::pow(options_.discount, static_cast<double>(d.states.size()))) /
+                              (1.0 - options_.discount);
+      scale = 1.0 / ((1.0 - options_.discount) * observed);
+    }
     double g = 1.0;
     for (std::size_t t = 0; t < d.states.size(); ++t) {
       const auto row = features.Row(d.states[t], d.actions[t]);
-      for (std::size_t j = 0; j < nf; ++j) empirical_[j] += w * g * row[j];
+      for (std::size_t j = 0; j < nf; ++j) empirical_[j] += w * scale * g * row[j];
       g *= options_.discount;
       if (t + 1 < d.states.size()) {
         const auto next = mdp.NextStates(d.states[t], d.actions[t]);
@@ -250,6 +277,11 @@ IrlObjective::IrlObjective(const Mdp& mdp, const FeatureTable& features,
     const std::size_t segments = (horizon + b - 1) / b;
     checkpoints_.assign((segments - 1) * ns, 0.0);
     segment_.assign((b + 1) * ns, 0.0);
+    // The segment's policies too, when they fit: the forward pass then needs no exponentials
+    // (for mce) and no Q; otherwise it recomputes them from V_{t+1}.
+    if (options_.keep_policies && b * nsa * sizeof(double) <= kMaxStoredValuesBytes) {
+      policy_.assign(b * nsa, 0.0);
+    }
   } else {
     segment_.assign(2 * ns, 0.0);  // V and the next sweep's V
     policy_.assign(nsa, 0.0);
@@ -257,13 +289,13 @@ IrlObjective::IrlObjective(const Mdp& mdp, const FeatureTable& features,
       weights_.assign(static_cast<std::size_t>(mdp.num_transitions()), 0.0);
     }
   }
-  policy_.resize(std::max(policy_.size(), static_cast<std::size_t>(mdp.num_actions())));
+  scratch_.assign(2 * static_cast<std::size_t>(mdp.num_actions()), 0.0);
 }
 
 std::size_t IrlObjective::workspace_bytes() const {
   return sizeof(double) * (rewards_.size() + visitation_.size() + checkpoints_.size() +
                            segment_.size() + d_.size() + d_next_.size() + policy_.size() +
-                           weights_.size());
+                           weights_.size() + scratch_.size());
 }
 
 double IrlObjective::Evaluate(std::span<const double> theta, std::span<double> gradient) {
@@ -324,17 +356,19 @@ void IrlObjective::EvaluateFiniteHorizon() {
                  static_cast<std::size_t>(mdp_->num_actions()), options_.temperature,
                  options_.discount};
   const bool maxent = options_.method == IrlMethod::kMaxEnt;
-  auto sweep = [&](const double* v_next, double* v) {
+  auto sweep = [&](const double* v_next, double* v, double* policy) {
     if (maxent) {
-      BackupSweep<IrlMethod::kMaxEnt>(k, v_next, v, policy_.data());
+      BackupSweep<IrlMethod::kMaxEnt>(k, v_next, v, scratch_.data(), policy);
     } else {
-      BackupSweep<IrlMethod::kMaxCausalEnt>(k, v_next, v, policy_.data());
+      BackupSweep<IrlMethod::kMaxCausalEnt>(k, v_next, v, scratch_.data(), policy);
     }
   };
   const std::size_t ns = k.num_states;
+  const std::size_t nsa = ns * k.num_actions;
   const int horizon = options_.horizon;
   const int b = interval_;
   const int segments = (horizon + b - 1) / b;
+  const bool stored_policy = !policy_.empty();
   // Values at the segment ends t = b, 2b, ..., (segments - 1) b, from V_T = 0 (d_ and d_next_ are
   // free scratch until the forward pass).
   if (segments > 1) {
@@ -342,7 +376,7 @@ void IrlObjective::EvaluateFiniteHorizon() {
     double* v_next = d_.data();
     double* v = d_next_.data();
     for (int t = horizon - 1; t >= b; --t) {
-      sweep(v_next, v);
+      sweep(v_next, v, nullptr);
       std::swap(v_next, v);
       if (t % b == 0) {
         std::copy(v_next, v_next + ns,
@@ -363,19 +397,22 @@ void IrlObjective::EvaluateFiniteHorizon() {
       const auto src = checkpoints_.begin() + static_cast<std::ptrdiff_t>(j * ns);
       std::copy(src, src + static_cast<std::ptrdiff_t>(ns), rows + len * ns);
     }
-    for (std::size_t i = len; i-- > 0;) sweep(rows + (i + 1) * ns, rows + i * ns);
+    for (std::size_t i = len; i-- > 0;) {
+      sweep(rows + (i + 1) * ns, rows + i * ns, stored_policy ? policy_.data() + i * nsa : nullptr);
+    }
     if (j == 0) {
       start_value_ = 0.0;
       for (std::size_t s = 0; s < ns; ++s) start_value_ += start_[s] * rows[s];
     }
     for (std::size_t i = 0; i < len; ++i) {
       std::fill(d_next_.begin(), d_next_.end(), 0.0);
+      const double* pi = stored_policy ? policy_.data() + i * nsa : nullptr;
       if (maxent) {
-        ForwardStep<IrlMethod::kMaxEnt>(k, rows + (i + 1) * ns, rows + i * ns, d_.data(),
-                                        d_next_.data(), visitation_.data(), weight);
+        ForwardStep<IrlMethod::kMaxEnt>(k, rows + (i + 1) * ns, pi, d_.data(), d_next_.data(),
+                                        visitation_.data(), weight, scratch_.data());
       } else {
-        ForwardStep<IrlMethod::kMaxCausalEnt>(k, rows + (i + 1) * ns, rows + i * ns, d_.data(),
-                                              d_next_.data(), visitation_.data(), weight);
+        ForwardStep<IrlMethod::kMaxCausalEnt>(k, rows + (i + 1) * ns, pi, d_.data(), d_next_.data(),
+                                              visitation_.data(), weight, scratch_.data());
       }
       d_.swap(d_next_);
       weight *= options_.discount;
@@ -397,12 +434,12 @@ void IrlObjective::EvaluateDiscounted() {
   // Soft value iteration, warm-started from the last evaluation's values (segment_[0..S)).
   double* v = segment_.data();
   double* v_new = segment_.data() + ns;
-  double* qrow = policy_.data();  // scratch for one state's Q until the policy is written
+  double* qrow = scratch_.data();
   bool converged = false;
   for (int it = 0; it < options_.max_iterations; ++it) {
     std::copy(v, v + ns, v_new);
-    const double change = maxent ? BackupSweep<IrlMethod::kMaxEnt>(k, v, v_new, qrow)
-                                 : BackupSweep<IrlMethod::kMaxCausalEnt>(k, v, v_new, qrow);
+    const double change = maxent ? BackupSweep<IrlMethod::kMaxEnt>(k, v, v_new, qrow, nullptr)
+                                 : BackupSweep<IrlMethod::kMaxCausalEnt>(k, v, v_new, qrow, nullptr);
     std::copy(v_new, v_new + ns, v);
     if (!std::isfinite(change)) throw Error("irl: soft value iteration diverged (non-finite values)");
     if (factor * change <= options_.tolerance || change == 0.0) {
@@ -417,9 +454,9 @@ void IrlObjective::EvaluateDiscounted() {
   start_value_ = 0.0;
   for (std::size_t s = 0; s < ns; ++s) start_value_ += start_[s] * v[s];
   if (maxent) {
-    PolicyAndDynamics<IrlMethod::kMaxEnt>(k, v, policy_.data(), weights_.data());
+    PolicyAndDynamics<IrlMethod::kMaxEnt>(k, v, policy_.data(), weights_.data(), qrow);
   } else {
-    PolicyAndDynamics<IrlMethod::kMaxCausalEnt>(k, v, policy_.data(), nullptr);
+    PolicyAndDynamics<IrlMethod::kMaxCausalEnt>(k, v, policy_.data(), nullptr, qrow);
   }
   // Occupancy rho = d_0 + gamma Q_pi^T rho by fixed-point iteration (l1 contraction).
   const double* w = maxent ? weights_.data() : k.prob;

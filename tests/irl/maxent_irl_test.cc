@@ -282,7 +282,8 @@ TEST(IrlObjective, MceExpectedFeaturesMatchTheInferenceModulesForwardMessages) {
   }
 }
 
-// Keeping V every B steps and recomputing the segments gives the same numbers as keeping them all.
+// Keeping V every B steps and recomputing the segments, and recomputing the policies in the forward
+// pass instead of keeping them, give the same numbers (bit for bit: the same arithmetic).
 TEST(IrlObjective, CheckpointingDoesNotChangeTheResult) {
   const Mdp mdp = StochasticMdp(9, 3, 41);
   const FeatureTable f = RandomFeatures(mdp, 3, FeatureKind::kState, 4);
@@ -297,12 +298,15 @@ TEST(IrlObjective, CheckpointingDoesNotChangeTheResult) {
     IrlObjective all(mdp, f, demos, o);
     EXPECT_EQ(all.checkpoint_interval(), 10);
     const double l_ref = all.Evaluate(theta, ref);
-    for (int b : {1, 3, 4, 9}) {
-      o.checkpoint_interval = b;
-      IrlObjective objective(mdp, f, demos, o);
-      std::vector<double> g(3);
-      EXPECT_EQ(objective.Evaluate(theta, g), l_ref) << "interval " << b;
-      for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(g[j], ref[j]);
+    for (bool keep : {true, false}) {
+      for (int b : {1, 3, 4, 9, 10}) {
+        o.checkpoint_interval = b;
+        o.keep_policies = keep;
+        IrlObjective objective(mdp, f, demos, o);
+        std::vector<double> g(3);
+        EXPECT_EQ(objective.Evaluate(theta, g), l_ref) << "interval " << b << " keep " << keep;
+        for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(g[j], ref[j]);
+      }
     }
   }
 }

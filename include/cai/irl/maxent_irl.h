@@ -45,8 +45,11 @@ struct IrlObjectiveOptions {
   /// Finite horizon only: V_t is kept for every t when checkpoint_interval = horizon; a smaller
   /// B keeps V every B steps and recomputes each segment during the forward pass (one more
   /// backward pass, memory (T / B + B + 1) x S). 0 chooses B = T when (T + 1) S doubles take at
-  /// most 256 MiB, else about sqrt(T).
+  /// most 256 MiB, else about sqrt(T). The segment's policies (B x S x A) are kept too when they
+  /// take at most 256 MiB, else recomputed in the forward pass (same arithmetic, same bits).
   int checkpoint_interval = 0;
+  /// Finite horizon only: false never keeps the policies (recomputes them: less memory, more time).
+  bool keep_policies = true;
 };
 
 /// Throws cai::Error naming the field and value.
@@ -54,7 +57,9 @@ void ValidateIrlObjectiveOptions(const IrlObjectiveOptions& options, const Mdp& 
 
 /// The IRL objective and its exact gradient, with a preallocated workspace (the MDP, features and
 /// nothing else are borrowed: they must outlive the objective). With f_D the mean over the
-/// demonstrations of sum_t discount^t f(s_t, a_t), d_0 the empirical distribution of their first
+/// demonstrations of sum_t discount^t f(s_t, a_t) (discounted problems: each demonstration that
+/// does not end with a terminal action rescaled by 1 / ((1 - discount) sum_{t<n} discount^t),
+/// since it observes only a prefix of the infinite sum), d_0 the empirical distribution of their first
 /// states and V_0 the soft value of the chosen backup for r = theta . f,
 ///   L(theta) = (theta . f_D - sum_s d_0(s) V_0(s)) / alpha - lambda / 2 ||theta||^2,
 ///   dL/dtheta = (f_D - mu(theta)) / alpha - lambda theta,
@@ -110,7 +115,9 @@ class IrlObjective {
   std::vector<double> segment_;      // finite horizon: V_t for one segment (B + 1 rows)
   std::vector<double> d_;            // S
   std::vector<double> d_next_;       // S
-  std::vector<double> policy_;       // discounted: pi(a|s), S x A
+  std::vector<double> policy_;       // pi(a|s): S x A (discounted) or B x S x A (finite horizon,
+                                     // when it fits in 256 MiB; else empty and recomputed)
+  std::vector<double> scratch_;      // 2 A: one state's Q / exponentials and policy
   std::vector<double> weights_;      // discounted, kMaxEnt: tilted dynamics per transition
 };
 
