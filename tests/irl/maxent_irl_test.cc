@@ -282,6 +282,29 @@ TEST(IrlObjective, MceExpectedFeaturesMatchTheInferenceModulesForwardMessages) {
   }
 }
 
+// Discounted: unfinished demonstrations are rescaled to the occupancy's mass 1 / (1 - gamma), so a
+// constant feature's empirical and expected counts agree for every theta (its gradient is 0) and
+// the objective stays bounded along it.
+TEST(IrlObjective, DiscountedCountsOfAConstantFeatureMatchForEveryTheta) {
+  const Mdp mdp = StochasticMdp(6, 3, 12);
+  FeatureTable f = RandomFeatures(mdp, 2, FeatureKind::kState, 3);
+  for (std::size_t s = 0; s < 6; ++s) f.values[s * 2 + 1] = 1.0;  // feature 1 is constant
+  const auto demos = SampleFiniteHorizonDemos(mdp, 7, 10, 2);
+  for (IrlMethod method : {IrlMethod::kMaxEnt, IrlMethod::kMaxCausalEnt}) {
+    IrlObjectiveOptions o;
+    o.method = method;
+    o.discount = 0.9;
+    o.tolerance = 1e-13;
+    IrlObjective objective(mdp, f, demos, o);
+    EXPECT_NEAR(objective.empirical_features()[1], 10.0, 1e-12);  // 1 / (1 - 0.9)
+    for (std::uint64_t seed : {1u, 2u}) {
+      std::vector<double> g(2);
+      objective.Evaluate(RandomTheta(2, seed), g);
+      EXPECT_NEAR(g[1], 0.0, 1e-10);
+    }
+  }
+}
+
 // Keeping V every B steps and recomputing the segments, and recomputing the policies in the forward
 // pass instead of keeping them, give the same numbers (bit for bit: the same arithmetic).
 TEST(IrlObjective, CheckpointingDoesNotChangeTheResult) {
