@@ -106,7 +106,7 @@ struct IrlArgs {
   double temperature = 1.0;
   double l2 = 0.0;
   std::string optimizer = "lbfgs";
-  int iterations = 200;
+  int iterations = 1000;
   double learning_rate = 0.05;
   double gradient_tolerance = 1e-6;
   std::string out;
@@ -266,7 +266,7 @@ void AddIrlCommands(CLI::App& app) {
     cmd->add_option("--temperature", args->temperature, "alpha > 0 (1)");
     cmd->add_option("--l2", args->l2, "L2 regularisation lambda >= 0 (0)");
     cmd->add_option("--optimizer", args->optimizer, "lbfgs (default) or adam");
-    cmd->add_option("--iterations", args->iterations, "optimiser iterations (200)");
+    cmd->add_option("--iterations", args->iterations, "optimiser iterations (1000)");
     cmd->add_option("--learning-rate", args->learning_rate, "Adam's learning rate (0.05)");
     cmd->add_option("--gradient-tolerance", args->gradient_tolerance, "stop below this (1e-6)");
     cmd->add_option("--out", args->out, "output directory")->required();

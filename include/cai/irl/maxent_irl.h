@@ -128,7 +128,7 @@ IrlOptimizer ParseIrlOptimizer(const std::string& name);  // "lbfgs" / "adam"
 
 struct IrlFitOptions {
   IrlOptimizer optimizer = IrlOptimizer::kLbfgs;
-  int max_iterations = 200;
+  int max_iterations = 1000;
   /// Stop when ||dL/dtheta||_inf is at most this.
   double gradient_tolerance = 1e-6;
   /// L-BFGS: stop when an accepted step raises L by at most this times max(1, |L|).
