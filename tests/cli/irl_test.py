@@ -74,6 +74,42 @@ class IrlTest(cli_util.CliTestCase):
         summary = json.loads(r.stdout)
         self.assertGreaterEqual(summary["expected_value_difference"], -1e-9)
 
+    def test_mdp_and_features_files(self):
+        # A 3-state chain written as a file, with state-action features written by hand: feature 0
+        # is 1 for "forward" (action 0), feature 1 is 1 in the last state.
+        mdp = os.path.join(self.dir, "chain.json")
+        r = run("mdp", "--builtin", "chain", "--param", "length=3", "--out", mdp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = cli_util.read_json(mdp)
+        S, A = doc["num_states"], doc["num_actions"]
+        values = [[1.0 if a == 0 else 0.0, 1.0 if s == S - 1 else 0.0] for s in range(S) for a in range(A)]
+        feats = os.path.join(self.dir, "features.json")
+        with open(feats, "w") as f:
+            json.dump({"format": "cai.features/1", "kind": "state_action", "num_states": S, "num_actions": A,
+                       "names": ["forward", "at the end"], "values": values}, f)
+        demos = os.path.join(self.dir, "demos.jsonl")
+        r = run("demos", "--mdp", mdp, "--horizon", "6", "--count", "100", "--temperature", "0.5", "--out", demos)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = os.path.join(self.dir, "irl")
+        r = run("irl", "--mdp", mdp, "--features", feats, "--demos", demos, "--horizon", "6",
+                "--temperature", "0.5", "--l2", "0.001", "--out", out, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(json.loads(r.stdout)["converged"])
+        reward = cli_util.read_json(os.path.join(out, "reward.json"))
+        self.assertEqual([t["feature"] for t in reward["theta"]], ["forward", "at the end"])
+        theta = [t["weight"] for t in reward["theta"]]
+        for s in range(S):
+            for a in range(A):
+                expected = sum(w * x for w, x in zip(theta, values[s * A + a]))
+                self.assertAlmostEqual(reward["rewards"][s][a], expected, places=12)
+        self.assertFalse(os.path.exists(os.path.join(out, "rewards.svg")))  # no grid
+        # A features file of the wrong size names the mismatch.
+        with open(feats, "w") as f:
+            json.dump({"format": "cai.features/1", "kind": "state", "num_states": S + 1, "num_actions": A,
+                       "values": [[0.0]] * (S + 1)}, f)
+        self.assertUsageError(run("irl", "--mdp", mdp, "--features", feats, "--demos", demos, "--horizon", "6",
+                                  "--out", out), "features: num_states 4 does not match the MDP's 3")
+
     def test_bad_input_is_one_line_exit_2(self):
         demos = os.path.join(self.dir, "bad.jsonl")
         with open(demos, "w") as f:
