@@ -85,6 +85,14 @@ step "PETS: learn Pendulum-v1's dynamics (probabilistic ensemble) and plan throu
   "$CAI" train pets --env Pendulum-v1 --episodes 3 --episode-length 100 --samples 200 --horizon 20 --members 3 \
   --gradient-steps 300 --seed 0 --no-progress --out "$OUT/pets_pendulum"
 
+step "Inverse RL (1/2): 32 demonstrations from a soft-optimal expert on a 16 x 16 objectworld" \
+  "$CAI" demos --builtin objectworld --param size=16 --param objects=16 --discount 0.9 \
+  --temperature 0.25 --length 50 --count 32 --seed 1 --out "$OUT/irl_demos.jsonl"
+
+step "Inverse RL (2/2): the reward learned back by maximum causal entropy IRL (L-BFGS), with its EVD" \
+  "$CAI" irl --builtin objectworld --param size=16 --param objects=16 --demos "$OUT/irl_demos.jsonl" \
+  --discount 0.9 --temperature 0.25 --l2 0.01 --out "$OUT/irl"
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9
@@ -93,4 +101,4 @@ step "Trajectories sampled from the soft-optimal policy (JSON Lines, seeded)" \
   "$CAI" sample --builtin gridworld --temperature 0.05 --discount 0.95 --prior uniform \
   --episodes 3 --max-steps 40 --seed 7
 
-printf '\nDone. Pictures: %s/gridworld.svg, %s/gridworld_hot.svg\n' "$OUT" "$OUT"
+printf '\nDone. Pictures: %s/gridworld.svg, %s/gridworld_hot.svg, %s/irl/rewards.svg\n' "$OUT" "$OUT" "$OUT"

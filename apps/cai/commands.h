@@ -30,6 +30,7 @@ void AddElboCommand(CLI::App& app);
 void AddTrainCommands(CLI::App& app);  // train sac / soft-q / maxent-pg, eval
 void AddCompareCommand(CLI::App& app);
 void AddPlanCommand(CLI::App& app);  // plan mppi
+void AddIrlCommands(CLI::App& app);  // irl, demos
 
 }  // namespace cai::cli
 

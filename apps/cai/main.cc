@@ -17,7 +17,7 @@ void ProblemSource::AddFlags(CLI::App& app) {
   auto* mdp_opt = app.add_option("--mdp", mdp_file, "MDP file in the cai.mdp/1 JSON format");
   auto* builtin_opt = app.add_option("--builtin", builtin,
                                  "built-in problem: bandit, two_action, three_action, gridworld, "
-                                 "chain, random, gamble (see `cai mdp --list`)");
+                                 "chain, random, gamble, objectworld (see `cai mdp --list`)");
   auto* param_opt = app.add_option("--param", params, "parameter of the built-in, key=value (repeatable)");
   mdp_opt->excludes(builtin_opt);
   param_opt->needs(builtin_opt);
@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   cai::cli::AddElboCommand(app);
   cai::cli::AddTrainCommands(app);
   cai::cli::AddPlanCommand(app);
+  cai::cli::AddIrlCommands(app);
   try {
     std::string known;
     bool is_known = false;

@@ -133,3 +133,60 @@ std::string GridworldSvg(const Mdp& mdp, std::span<const double> values,
 }
 
 }  // namespace cai
+
+namespace cai {
+
+std::string GridHeatmapsSvg(const GridLayout& grid, std::span<const HeatmapPanel> panels,
+                            const std::string& title) {
+  const int w = grid.width;
+  const int h = grid.height;
+  if (w < 1 || h < 1 || std::int64_t{w} * h > 200 * 200) {
+    throw Error(fmt::format("svg: {} x {} cells cannot be drawn (expected 1 to 200 x 200)", w, h));
+  }
+  const auto n = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+  const int cell = std::clamp(360 / std::max(w, h), 4, 48);
+  const int top = 52;
+  const int gap = 70;
+  const int panel_w = w * cell + gap;
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"4\" y=\"20\" font-size=\"14\">{}</text>\n",
+      static_cast<int>(panels.size()) * panel_w + 8, h * cell + top + 8, Escape(title));
+  for (std::size_t p = 0; p < panels.size(); ++p) {
+    const auto& values = panels[p].values;
+    if (values.size() != n) {
+      throw Error(fmt::format("svg: panel \"{}\" has {} values (expected {} x {} = {})",
+                              panels[p].title, values.size(), w, h, n));
+    }
+    const double vmin = *std::min_element(values.begin(), values.end());
+    const double vmax = *std::max_element(values.begin(), values.end());
+    const double span = vmax > vmin ? vmax - vmin : 1.0;
+    const int ox = static_cast<int>(p) * panel_w + 4;
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\">{}</text>\n", ox, top - 8,
+                       Escape(panels[p].title));
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const double v = values[static_cast<std::size_t>(y * w + x)];
+        svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>"
+                           "({}, {}) {:.4g}</title></rect>\n",
+                           ox + x * cell, top + y * cell, cell, cell, Color((v - vmin) / span), x,
+                           y, v);
+      }
+    }
+    const int lx = ox + w * cell + 6;
+    for (int k = 0; k < 20; ++k) {
+      svg += fmt::format("<rect x=\"{}\" y=\"{:.2f}\" width=\"12\" height=\"{:.2f}\" fill=\"{}\"/>\n",
+                         lx, top + k * (h * cell) / 20.0, (h * cell) / 20.0 + 0.5,
+                         Color(1.0 - k / 19.0));
+    }
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"10\">{:.3g}</text>\n", lx + 14,
+                       top + 10, vmax);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"10\">{:.3g}</text>\n", lx + 14,
+                       top + h * cell, vmin);
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
+}  // namespace cai

@@ -10,6 +10,7 @@
 
 #include "cai/core/error.h"
 #include "cai/core/rng.h"
+#include "cai/mdp/objectworld.h"
 
 namespace cai {
 namespace {
@@ -342,8 +343,27 @@ Mdp MakeGamble(const GambleOptions& o) {
 }
 
 std::vector<std::string> BuiltinNames() {
-  return {"bandit", "two_action", "three_action", "gridworld", "chain", "random", "gamble"};
+  return {"bandit", "two_action", "three_action", "gridworld", "chain", "random", "gamble",
+          "objectworld"};
 }
+
+namespace {
+
+Objectworld ObjectworldFromParams(Params& p) {
+  ObjectworldOptions o;
+  o.size = p.Int("size", o.size);
+  o.num_objects = p.Int("objects", o.num_objects);
+  o.num_colours = p.Int("colours", o.num_colours);
+  o.move_success = p.Double("move_success", o.move_success);
+  o.continuous_features = p.Int("continuous_features", 1) != 0;
+  o.discrete_features = p.Int("discrete_features", 1) != 0;
+  const int seed = p.Int("seed", 0);
+  if (seed < 0) throw Error(fmt::format("objectworld: parameter seed={} must be >= 0", seed));
+  o.seed = static_cast<std::uint64_t>(seed);
+  return MakeObjectworld(o);
+}
+
+}  // namespace
 
 Mdp MakeBuiltin(const std::string& name, const std::map<std::string, std::string>& values) {
   Params p(name, values);
@@ -393,6 +413,7 @@ Mdp MakeBuiltin(const std::string& name, const std::map<std::string, std::string
       o.sure_reward = p.Double("sure_reward", o.sure_reward);
       return MakeGamble(o);
     }
+    if (name == "objectworld") return ObjectworldFromParams(p).mdp;
     std::string list;
     for (const auto& n : BuiltinNames()) list += (list.empty() ? "" : ", ") + n;
     throw Error(fmt::format("unknown built-in \"{}\" (expected one of: {})", name, list));
@@ -409,7 +430,20 @@ std::string DescribeBuiltins() {
          "              goal=\"x,y;...\" (default bottom-right) trap=\"x,y;...\" start=0,0\n"
          "chain         length=5 slip=0.2 small_reward=0.2 large_reward=1\n"
          "random        states=10 actions=3 branching=3 terminal_probability=0 seed=0\n"
-         "gamble        win_probability=0.1 win_reward=10 lose_reward=-10 sure_reward=0\n";
+         "gamble        win_probability=0.1 win_reward=10 lose_reward=-10 sure_reward=0\n"
+         "objectworld   size=32 objects=64 colours=2 move_success=0.7 seed=0\n"
+         "              continuous_features=1 discrete_features=1 (Levine et al. 2011)\n";
+}
+
+FeatureTable MakeBuiltinFeatures(const std::string& name,
+                                 const std::map<std::string, std::string>& values) {
+  if (name == "objectworld") {
+    Params p(name, values);
+    Objectworld world = ObjectworldFromParams(p);
+    p.CheckAllKnown();
+    return std::move(world.features);
+  }
+  return IndicatorFeatures(MakeBuiltin(name, values));
 }
 
 }  // namespace cai

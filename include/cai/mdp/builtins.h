@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "cai/mdp/features.h"
 #include "cai/mdp/mdp.h"
 
 namespace cai {
@@ -72,6 +73,10 @@ std::vector<std::string> BuiltinNames();
 /// Builds a built-in by name from `key=value` parameters (as given on the command line). Unknown
 /// names or keys and malformed values throw cai::Error naming them and listing what is accepted.
 Mdp MakeBuiltin(const std::string& name, const std::map<std::string, std::string>& params);
+/// The feature table of a built-in: objectworld's distance features, one-hot state features
+/// (IndicatorFeatures) for the others. Same parameters and errors as MakeBuiltin.
+FeatureTable MakeBuiltinFeatures(const std::string& name,
+                                 const std::map<std::string, std::string>& params);
 /// One line per built-in: its name, parameters and defaults.
 std::string DescribeBuiltins();
 

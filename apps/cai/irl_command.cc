@@ -1,0 +1,299 @@
+// cai irl: MaxEnt / maximum-causal-entropy inverse RL; cai demos: sample expert demonstrations.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cai/core/error.h"
+#include "cai/inference/finite_horizon.h"
+#include "cai/inference/soft_value_iteration.h"
+#include "cai/io/gridworld_svg.h"
+#include "cai/irl/demonstrations.h"
+#include "cai/irl/maxent_irl.h"
+#include "cai/mdp/builtins.h"
+#include "cai/mdp/features.h"
+#include "cai/mdp/mdp_json.h"
+#include "commands.h"
+
+namespace cai::cli {
+namespace {
+
+struct Horizon {
+  int horizon = 0;
+  double discount = -1.0;
+};
+
+// --horizon T (finite) or --discount G (infinite): exactly one.
+void CheckHorizon(const Horizon& h, bool horizon_given, bool discount_given, const char* command) {
+  if (horizon_given == discount_given) {
+    throw Error(fmt::format("{}: give either --horizon T (finite horizon) or --discount G "
+                            "(discounted)", command));
+  }
+  if (horizon_given && h.horizon < 1) {
+    throw Error(fmt::format("--horizon: {} is invalid (expected an integer >= 1)", h.horizon));
+  }
+  if (discount_given && !(h.discount >= 0.0 && h.discount < 1.0)) {
+    throw Error(fmt::format("--discount: {} is invalid (expected a number in [0, 1))", h.discount));
+  }
+}
+
+// The soft policy of the MDP's own rewards: T x S x A with a horizon, S x A otherwise.
+std::vector<double> SoftPolicyOf(const Mdp& mdp, double temperature, const Horizon& h,
+                                 Backup backup) {
+  if (h.horizon > 0) {
+    FiniteHorizonOptions o;
+    o.temperature = temperature;
+    o.horizon = h.horizon;
+    o.backup = backup;
+    return SolveFiniteHorizon(mdp, o).policy;
+  }
+  SoftValueIterationOptions o;
+  o.temperature = temperature;
+  o.discount = h.discount;
+  o.backup = backup;
+  auto result = SolveSoftValueIteration(mdp, o);
+  if (!result.summary.converged) throw Error("soft value iteration: " + result.summary.message);
+  return std::move(result.solution.policy);
+}
+
+struct DemosArgs {
+  ProblemSource source;
+  Horizon h;
+  double temperature = 1.0;
+  std::string backup = "variational";
+  int count = 16;
+  int length = 0;
+  std::uint64_t seed = 0;
+  std::string out;
+};
+
+void RunDemos(const DemosArgs& args) {
+  if (!(std::isfinite(args.temperature) && args.temperature > 0.0)) {
+    throw Error(fmt::format("--temperature: {} is invalid (expected a finite number > 0)",
+                            args.temperature));
+  }
+  if (args.count < 1) throw Error(fmt::format("--count: {} is invalid (expected >= 1)", args.count));
+  const Mdp mdp = args.source.Load();
+  int length = args.length;
+  if (args.h.horizon > 0) {
+    if (length != 0 && length != args.h.horizon) {
+      throw Error(fmt::format("--length: {} differs from --horizon {} (a finite-horizon expert "
+                              "acts for exactly the horizon)", length, args.h.horizon));
+    }
+    length = args.h.horizon;
+  } else if (length < 1) {
+    throw Error(fmt::format("--length: {} is invalid (expected an integer >= 1 with --discount)",
+                            length));
+  }
+  const auto policy = SoftPolicyOf(mdp, args.temperature, args.h, ParseBackup(args.backup));
+  const auto demos = SampleDemonstrations(mdp, policy, args.count, length, args.seed);
+  SaveDemonstrations(demos, args.out);
+  std::cout << fmt::format("wrote {} demonstrations of up to {} steps to {}\n", demos.size(),
+                           length, args.out);
+}
+
+struct IrlArgs {
+  ProblemSource source;
+  std::string features;
+  std::string demos;
+  Horizon h;
+  std::string method = "mce";
+  double temperature = 1.0;
+  double l2 = 0.0;
+  std::string optimizer = "lbfgs";
+  int iterations = 1000;
+  double learning_rate = 0.05;
+  double gradient_tolerance = 1e-6;
+  std::string out;
+  bool json = false;
+};
+
+nlohmann::json Matrix(std::span<const double> x, std::size_t cols) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t i = 0; i < x.size(); i += cols) {
+    rows.push_back(std::vector<double>(x.begin() + static_cast<std::ptrdiff_t>(i),
+                                       x.begin() + static_cast<std::ptrdiff_t>(i + cols)));
+  }
+  return rows;
+}
+
+// Mean over actions of a S x A table (the state reward shown in the heat maps).
+std::vector<double> StateMean(std::span<const double> sa, int num_actions) {
+  const auto na = static_cast<std::size_t>(num_actions);
+  std::vector<double> out(sa.size() / na, 0.0);
+  for (std::size_t i = 0; i < sa.size(); ++i) out[i / na] += sa[i] / static_cast<double>(na);
+  return out;
+}
+
+void RunIrl(const IrlArgs& args) {
+  const Mdp mdp = args.source.Load();
+  FeatureTable features;
+  if (!args.features.empty()) {
+    features = LoadFeatures(args.features);
+  } else if (!args.source.builtin.empty()) {
+    features = MakeBuiltinFeatures(args.source.builtin, ParseParams(args.source.params));
+  } else {
+    features = IndicatorFeatures(mdp);
+  }
+  ValidateFeatures(features, mdp);
+  const auto demos = LoadDemonstrations(args.demos);
+  IrlObjectiveOptions o;
+  o.method = ParseIrlMethod(args.method);
+  o.temperature = args.temperature;
+  o.horizon = args.h.horizon;
+  o.discount = args.h.horizon > 0 ? 1.0 : args.h.discount;
+  o.l2 = args.l2;
+  IrlFitOptions fo;
+  fo.optimizer = ParseIrlOptimizer(args.optimizer);
+  fo.max_iterations = args.iterations;
+  fo.learning_rate = args.learning_rate;
+  fo.gradient_tolerance = args.gradient_tolerance;
+  ValidateIrlFitOptions(fo);
+  IrlObjective objective(mdp, features, demos, o);
+  const IrlFitResult fit = FitIrl(objective, fo);
+
+  const auto na = static_cast<std::size_t>(mdp.num_actions());
+  std::vector<double> rewards(static_cast<std::size_t>(mdp.num_states()) * na);
+  LinearReward(features, fit.theta, rewards);
+  const Mdp learned = WithRewards(mdp, rewards);
+  const Backup backup = o.method == IrlMethod::kMaxEnt ? Backup::kExact : Backup::kVariational;
+  const auto policy = SoftPolicyOf(learned, args.temperature, args.h, backup);
+  std::optional<double> evd;
+  if (args.h.horizon == 0) evd = ExpectedValueDifference(mdp, rewards, args.h.discount);
+
+  std::filesystem::create_directories(args.out);
+  const std::string dir = args.out + "/";
+  nlohmann::json reward;
+  reward["format"] = "cai.irl_reward/1";
+  reward["method"] = IrlMethodName(o.method);
+  nlohmann::json theta = nlohmann::json::array();
+  for (int k = 0; k < features.num_features; ++k) {
+    theta.push_back({{"feature", features.FeatureName(k)},
+                     {"weight", fit.theta[static_cast<std::size_t>(k)]}});
+  }
+  reward["theta"] = std::move(theta);
+  reward["rewards"] = Matrix(rewards, na);
+  WriteFileAtomically(dir + "reward.json", reward.dump() + "\n");
+  nlohmann::json pol;
+  pol["format"] = "cai.irl_policy/1";
+  pol["backup"] = BackupName(backup);
+  pol["temperature"] = args.temperature;
+  if (args.h.horizon > 0) {
+    pol["horizon"] = args.h.horizon;
+    nlohmann::json steps = nlohmann::json::array();
+    const std::size_t block = static_cast<std::size_t>(mdp.num_states()) * na;
+    for (int t = 0; t < args.h.horizon; ++t) {
+      steps.push_back(Matrix(std::span<const double>(policy).subspan(t * block, block), na));
+    }
+    pol["policy"] = std::move(steps);
+  } else {
+    pol["discount"] = args.h.discount;
+    pol["policy"] = Matrix(policy, na);
+  }
+  WriteFileAtomically(dir + "policy.json", pol.dump() + "\n");
+  // For maxent with discount 1, objective + dynamics term is the mean log-likelihood.
+  const bool is_likelihood = o.method == IrlMethod::kMaxEnt && args.h.horizon > 0 && args.l2 == 0;
+  std::string csv = "iteration,evaluations,objective,log_likelihood,gradient_norm\n";
+  for (const auto& row : fit.trace) {
+    csv += fmt::format("{},{},{:.17g},{},{:.6g}\n", row.iteration, row.evaluations, row.objective,
+                       is_likelihood
+                           ? fmt::format("{:.17g}", row.objective + objective.dynamics_log_likelihood())
+                           : std::string(),
+                       row.gradient_norm);
+  }
+  WriteFileAtomically(dir + "trace.csv", csv);
+  std::string svg_path;
+  if (mdp.grid() && mdp.grid()->width <= 200 && mdp.grid()->height <= 200) {
+    const std::vector<HeatmapPanel> panels = {
+        {"true reward (the MDP's)", StateMean(mdp.rewards(), mdp.num_actions())},
+        {"learned reward theta . f", StateMean(rewards, mdp.num_actions())}};
+    svg_path = dir + "rewards.svg";
+    WriteFileAtomically(svg_path, GridHeatmapsSvg(*mdp.grid(), panels,
+                                                  fmt::format("{} IRL, {} demonstrations",
+                                                              IrlMethodName(o.method),
+                                                              demos.size())));
+  }
+  nlohmann::json summary;
+  summary["method"] = IrlMethodName(o.method);
+  summary["optimizer"] = IrlOptimizerName(fo.optimizer);
+  summary["demonstrations"] = demos.size();
+  summary["features"] = features.num_features;
+  summary["converged"] = fit.converged;
+  summary["iterations"] = fit.iterations;
+  summary["message"] = fit.message;
+  summary["objective"] = fit.trace.back().objective;
+  summary["gradient_norm"] = fit.trace.back().gradient_norm;
+  if (evd) summary["expected_value_difference"] = *evd;
+  WriteFileAtomically(dir + "summary.json", summary.dump(2) + "\n");
+  if (args.json) {
+    std::cout << summary.dump() << "\n";
+  } else {
+    std::cout << fmt::format("{} IRL ({}), {} demonstrations, {} features: {}\n",
+                             IrlMethodName(o.method), IrlOptimizerName(fo.optimizer), demos.size(),
+                             features.num_features, fit.message);
+    std::cout << fmt::format("objective {:.6f} -> {:.6f}\n", fit.trace.front().objective,
+                             fit.trace.back().objective);
+    if (evd) std::cout << fmt::format("expected value difference {:.6f}\n", *evd);
+    std::cout << fmt::format("wrote {}reward.json, policy.json, trace.csv, summary.json{}\n", dir,
+                             svg_path.empty() ? "" : ", rewards.svg");
+  }
+  if (!fit.converged) {
+    std::fprintf(stderr, "cai: warning: %s\n", fit.message.c_str());
+    ExitStatus() = 1;
+  }
+}
+
+}  // namespace
+
+void AddIrlCommands(CLI::App& app) {
+  {
+    auto args = std::make_shared<IrlArgs>();
+    CLI::App* cmd = app.add_subcommand(
+        "irl", "inverse RL: linear reward weights under which the demonstrations are most likely "
+               "(MaxEnt 2008 = exact backup, maximum causal entropy 2010 = variational backup)");
+    args->source.AddFlags(*cmd);
+    cmd->add_option("--features", args->features,
+                    "cai.features/1 file (default: the built-in's features, else one-hot states)");
+    cmd->add_option("--demos", args->demos, "demonstrations, JSON Lines")->required();
+    auto* horizon = cmd->add_option("--horizon", args->h.horizon, "finite horizon T >= 1");
+    auto* discount = cmd->add_option("--discount", args->h.discount, "discount in [0, 1) (discounted)");
+    cmd->add_option("--method", args->method, "mce (default, variational backup) or maxent (exact)");
+    cmd->add_option("--temperature", args->temperature, "alpha > 0 (1)");
+    cmd->add_option("--l2", args->l2, "L2 regularisation lambda >= 0 (0)");
+    cmd->add_option("--optimizer", args->optimizer, "lbfgs (default) or adam");
+    cmd->add_option("--iterations", args->iterations, "optimiser iterations (1000)");
+    cmd->add_option("--learning-rate", args->learning_rate, "Adam's learning rate (0.05)");
+    cmd->add_option("--gradient-tolerance", args->gradient_tolerance, "stop below this (1e-6)");
+    cmd->add_option("--out", args->out, "output directory")->required();
+    cmd->add_flag("--json", args->json, "print the summary as one JSON object");
+    cmd->callback([args, horizon, discount]() {
+      CheckHorizon(args->h, horizon->count() > 0, discount->count() > 0, "irl");
+      RunIrl(*args);
+    });
+  }
+  {
+    auto args = std::make_shared<DemosArgs>();
+    CLI::App* cmd = app.add_subcommand(
+        "demos", "sample demonstrations (JSON Lines) from the soft-optimal policy of an MDP's reward");
+    args->source.AddFlags(*cmd);
+    auto* horizon = cmd->add_option("--horizon", args->h.horizon, "finite horizon T >= 1");
+    auto* discount = cmd->add_option("--discount", args->h.discount, "discount in [0, 1)");
+    cmd->add_option("--temperature", args->temperature, "alpha > 0 (1)");
+    cmd->add_option("--backup", args->backup, "expert's backup: variational (default) or exact");
+    cmd->add_option("--count", args->count, "number of trajectories (16)");
+    cmd->add_option("--length", args->length, "steps per trajectory (with --discount)");
+    cmd->add_option("--seed", args->seed, "random seed (0)");
+    cmd->add_option("--out", args->out, "output file (.jsonl)")->required();
+    cmd->callback([args, horizon, discount]() {
+      CheckHorizon(args->h, horizon->count() > 0, discount->count() > 0, "demos");
+      RunDemos(*args);
+    });
+  }
+}
+
+}  // namespace cai::cli
