@@ -8,13 +8,13 @@
 #   bash bench/run_irl_bench.sh [--repeats=N] [--skip-large]
 #
 # Environment: BUILD_DIR (default build/rel-irl; Release, tests off), PEER_PYTHON (a python with
-# `imitation` installed, default /tmp/imitation-venv/bin/python: python3 -m venv /tmp/imitation-venv
-# && /tmp/imitation-venv/bin/pip install imitation).
+# `imitation` installed; default build/imitation-venv/bin/python, created here with
+# `pip install imitation` on first use: it pulls PyTorch, a few minutes and ~1 GB).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build/rel-irl}
-peer_python=${PEER_PYTHON:-/tmp/imitation-venv/bin/python}
+peer_python=${PEER_PYTHON:-$root/build/imitation-venv/bin/python}
 repeats=21
 large=1
 for arg in "$@"; do
@@ -34,6 +34,11 @@ bench=$build_dir/bench/bench_irl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+if [[ -z ${PEER_PYTHON:-} ]] && ! "$peer_python" -c 'import imitation' 2>/dev/null; then
+  echo "creating $root/build/imitation-venv with pip install imitation (the peer; first run only)" >&2
+  /usr/bin/python3 -m venv "$root/build/imitation-venv"
+  "$root/build/imitation-venv/bin/pip" install -q imitation >&2
+fi
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 ours=$("$bench" --size 32 --horizon 100 --repeats "$repeats" --dump "$tmp")
 echo "cai      1024 states: $ours"
