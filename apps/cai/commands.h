@@ -30,6 +30,7 @@ void AddElboCommand(CLI::App& app);
 void AddTrainCommands(CLI::App& app);  // train sac / soft-q / maxent-pg, eval
 void AddCompareCommand(CLI::App& app);
 void AddPlanCommand(CLI::App& app);  // plan mppi
+void AddAlignCommand(CLI::App& app);  // align ppo|dpo|ipo on the token world
 
 }  // namespace cai::cli
 

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   cai::cli::AddElboCommand(app);
   cai::cli::AddTrainCommands(app);
   cai::cli::AddPlanCommand(app);
+  cai::cli::AddAlignCommand(app);
   try {
     std::string known;
     bool is_known = false;
