@@ -80,6 +80,9 @@ step "MPPI: MountainCarContinuous-v0 up the hill, with a terminal energy reward 
 step "MPPI: swing the continuous-force cart-pole up and balance it (CartPoleSwingUp-v0, T 50)" \
   "$CAI" plan mppi --env CartPoleSwingUp-v0 --samples 1000 --horizon 50 --seed 0 --svg "$OUT/mppi_cartpole.svg"
 
+step "Alignment: DPO on a token world reaches the RLHF optimum pi* = pi_ref exp(R / beta) / Z" \
+  "$CAI" align --method dpo --beta 0.5 --steps 300
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9
