@@ -181,3 +181,52 @@ std::vector<double> IpoOptimum(const TokenWorld& world, std::span<const double> 
 }
 
 }  // namespace cai::align
+
+#include "cai/core/adam.h"
+
+namespace cai::align {
+
+double BradleyTerryLoss(const TokenWorld& world, std::span<const double> reward_model,
+                        std::span<const double> pair_weights, std::span<double> d_reward) {
+  const auto r_count = static_cast<std::size_t>(world.num_responses());
+  std::fill(d_reward.begin(), d_reward.end(), 0.0);
+  double total = 0.0;
+  for (std::size_t row = 0; row < static_cast<std::size_t>(world.num_prompts()) * r_count; ++row) {
+    const std::size_t base = row - row % r_count;
+    for (std::size_t z = 0; z < r_count; ++z) {
+      const double w = pair_weights[row * r_count + z];
+      if (w == 0.0) continue;
+      const double d = reward_model[row] - reward_model[base + z];
+      // -log sigmoid(d) = softplus(-d); d/dd = -sigmoid(-d).
+      total += w * (d > 0 ? std::log1p(std::exp(-d)) : -d + std::log1p(std::exp(d)));
+      if (!d_reward.empty()) {
+        const double g = -w * BradleyTerryProbability(0.0, d);
+        d_reward[row] += g;
+        d_reward[base + z] -= g;
+      }
+    }
+  }
+  return total;
+}
+
+std::vector<double> FitRewardModel(const TokenWorld& world, std::span<const double> pair_weights, int steps,
+                                   double learning_rate) {
+  if (steps < 0) throw Error(fmt::format("steps: {} is invalid (expected an integer >= 0)", steps));
+  const auto r_count = static_cast<std::size_t>(world.num_responses());
+  std::vector<double> r(static_cast<std::size_t>(world.num_prompts()) * r_count, 0.0);
+  std::vector<double> grad(r.size());
+  Adam<double> adam(r.size(), AdamOptions{learning_rate});
+  for (int i = 0; i < steps; ++i) {
+    BradleyTerryLoss(world, r, pair_weights, grad);
+    // Linearly decayed step: Adam at a fixed step hovers around the optimum instead of settling.
+    adam.Step(r, grad, learning_rate * (1.0 - static_cast<double>(i) / steps));
+  }
+  for (std::size_t base = 0; base < r.size(); base += r_count) {
+    double mean = 0.0;
+    for (std::size_t y = 0; y < r_count; ++y) mean += r[base + y] / static_cast<double>(r_count);
+    for (std::size_t y = 0; y < r_count; ++y) r[base + y] -= mean;
+  }
+  return r;
+}
+
+}  // namespace cai::align

@@ -85,3 +85,20 @@ std::vector<double> IpoOptimum(const TokenWorld& world, std::span<const double> 
                                std::span<const double> sampler_log_probs, std::span<const double> reward, double beta);
 
 }  // namespace cai::align
+
+namespace cai::align {
+
+/// Bradley-Terry negative log-likelihood of a tabular reward model r (num_prompts x num_responses):
+/// -sum_x sum_{y, y'} weight(x, y, y') log sigmoid(r(x, y) - r(x, y')), weights as in
+/// WeightedPreferenceLoss. Writes dL/dr into `d_reward` if it is not empty.
+double BradleyTerryLoss(const TokenWorld& world, std::span<const double> reward_model,
+                        std::span<const double> pair_weights, std::span<double> d_reward);
+
+/// Maximum-likelihood reward model: `steps` full-batch Adam steps (step size decaying linearly from
+/// `learning_rate` towards 0) on
+/// BradleyTerryLoss from r = 0. R is identifiable only up to a constant per prompt (and only between
+/// responses that are compared); each prompt's row is returned with mean 0.
+std::vector<double> FitRewardModel(const TokenWorld& world, std::span<const double> pair_weights, int steps,
+                                   double learning_rate);
+
+}  // namespace cai::align
