@@ -93,6 +93,9 @@ step "Inverse RL (2/2): the reward learned back by maximum causal entropy IRL (L
   "$CAI" irl --builtin objectworld --param size=16 --param objects=16 --demos "$OUT/irl_demos.jsonl" \
   --discount 0.9 --temperature 0.25 --l2 0.01 --out "$OUT/irl"
 
+step "Alignment: DPO on a token world reaches the RLHF optimum pi* = pi_ref exp(R / beta) / Z" \
+  "$CAI" align --method dpo --beta 0.5 --steps 300
+
 expect_error() { "$@" || echo "(exit code $?)"; }
 step "Bad input is one clear line and exit code 2 (expected to fail here)" \
   expect_error "$CAI" solve --builtin gridworld --param slip=1.5 --temperature 1 --discount 0.9

@@ -31,6 +31,7 @@ void AddTrainCommands(CLI::App& app);  // train sac / soft-q / maxent-pg, eval
 void AddCompareCommand(CLI::App& app);
 void AddPlanCommand(CLI::App& app);  // plan mppi
 void AddIrlCommands(CLI::App& app);  // irl, demos
+void AddAlignCommand(CLI::App& app);  // align ppo|dpo|ipo on the token world
 
 }  // namespace cai::cli
 

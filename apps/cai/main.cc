@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   cai::cli::AddTrainCommands(app);
   cai::cli::AddPlanCommand(app);
   cai::cli::AddIrlCommands(app);
+  cai::cli::AddAlignCommand(app);
   try {
     std::string known;
     bool is_known = false;

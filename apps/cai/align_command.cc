@@ -1,0 +1,355 @@
+// cai align: KL-regularised alignment on the token world (PPO, DPO, IPO) against the exact posterior,
+// with a run directory (config, metrics, checkpoints, resume) and the reward-versus-KL frontier.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cai/align/align_trainer.h"
+#include "cai/align/exact_posterior.h"
+#include "cai/core/error.h"
+#include "cai/core/file.h"
+#include "commands.h"
+
+namespace cai::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using align::AlignMetrics;
+using align::AlignOptions;
+using align::AlignProblemOptions;
+
+struct AlignArgs {
+  AlignProblemOptions problem;
+  AlignOptions o;
+  std::string method = "ppo";
+  std::string sampler = "reference";
+  std::string out;
+  std::string resume;
+  std::string frontier;
+  int checkpoint_every = 100;
+  int log_every = 10;
+  bool json = false;
+};
+
+// Flags that define the run: fixed once a run directory exists.
+const char* const kRunFlags[] = {"--method", "--beta", "--steps", "--lr", "--seed", "--pairs", "--sampler",
+                                 "--samples", "--epochs", "--clip", "--prompts", "--vocab", "--max-length",
+                                 "--reward", "--corpus", "--smoothing", "--problem-seed", "--checkpoint-every",
+                                 "--log-every", "--frontier"};
+
+nlohmann::json ConfigToJson(const AlignArgs& a) {
+  const auto& p = a.problem;
+  const auto& o = a.o;
+  return {{"format", "cai.align_run/1"},
+          {"problem",
+           {{"prompts", p.world.num_prompts}, {"vocab", p.world.vocab_size}, {"max_length", p.world.max_length},
+            {"reward", p.reward}, {"teacher_scale", p.teacher_scale}, {"corpus_per_prompt", p.corpus_per_prompt},
+            {"smoothing", p.smoothing}, {"seed", p.seed}}},
+          {"align",
+           {{"method", align::AlignMethodName(o.method)}, {"beta", o.beta}, {"steps", o.steps},
+            {"learning_rate", o.learning_rate}, {"seed", o.seed}, {"pairs_per_prompt", o.pairs_per_prompt},
+            {"sampler", align::PairSamplerName(o.sampler)}, {"samples_per_prompt", o.samples_per_prompt},
+            {"epochs", o.epochs}, {"clip", o.clip}}},
+          {"run", {{"checkpoint_every", a.checkpoint_every}, {"log_every", a.log_every}}}};
+}
+
+void ConfigFromJson(const nlohmann::json& j, AlignArgs& a) {
+  try {
+    const auto& p = j.at("problem");
+    a.problem.world = {p.at("prompts").get<int>(), p.at("vocab").get<int>(), p.at("max_length").get<int>()};
+    a.problem.reward = p.at("reward").get<std::string>();
+    a.problem.teacher_scale = p.at("teacher_scale").get<double>();
+    a.problem.corpus_per_prompt = p.at("corpus_per_prompt").get<int>();
+    a.problem.smoothing = p.at("smoothing").get<double>();
+    a.problem.seed = p.at("seed").get<std::uint64_t>();
+    const auto& o = j.at("align");
+    a.o.method = align::ParseAlignMethod(o.at("method").get<std::string>());
+    a.o.beta = o.at("beta").get<double>();
+    a.o.steps = o.at("steps").get<int>();
+    a.o.learning_rate = o.at("learning_rate").get<double>();
+    a.o.seed = o.at("seed").get<std::uint64_t>();
+    a.o.pairs_per_prompt = o.at("pairs_per_prompt").get<int>();
+    a.o.sampler = align::ParsePairSampler(o.at("sampler").get<std::string>());
+    a.o.samples_per_prompt = o.at("samples_per_prompt").get<int>();
+    a.o.epochs = o.at("epochs").get<int>();
+    a.o.clip = o.at("clip").get<double>();
+    a.checkpoint_every = j.at("run").at("checkpoint_every").get<int>();
+    a.log_every = j.at("run").at("log_every").get<int>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("config.json: {}", e.what()));
+  }
+}
+
+std::string MetricsRow(const AlignMetrics& m) {
+  return fmt::format("{},{:.17g},{:.17g},{:.17g},{:.17g}\n", m.step, m.loss, m.reward, m.kl_reference, m.kl_target);
+}
+
+nlohmann::json PolicyJson(const align::AlignProblem& problem, const align::AlignTrainer& trainer) {
+  const auto& world = problem.world;
+  const std::vector<double> lp = trainer.policy().ResponseLogProbs();
+  const auto r_count = static_cast<std::size_t>(world.num_responses());
+  nlohmann::json prompts = nlohmann::json::array();
+  for (int x = 0; x < world.num_prompts(); ++x) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (std::size_t r = 0; r < r_count; ++r) {
+      const std::size_t i = static_cast<std::size_t>(x) * r_count + r;
+      rows.push_back({{"response", world.ResponseText(static_cast<int>(r))},
+                      {"pi", std::exp(lp[i])},
+                      {"pi_ref", std::exp(problem.reference_log_probs[i])},
+                      {"target", std::exp(trainer.target_log_probs()[i])},
+                      {"reward", problem.reward[i]}});
+    }
+    prompts.push_back(rows);
+  }
+  return {{"format", "cai.align_policy/1"}, {"logits", trainer.policy().logits()}, {"prompts", prompts}};
+}
+
+// Keeps the header and the rows logged at steps <= `step` (complete lines only).
+void TruncateMetrics(const fs::path& path, int step) {
+  std::istringstream in(ReadFile(path));
+  std::string line;
+  std::string kept;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (header) {
+      kept += line + "\n";
+      header = false;
+      continue;
+    }
+    if (std::count(line.begin(), line.end(), ',') != 4) continue;
+    if (std::stoi(line.substr(0, line.find(','))) <= step) kept += line + "\n";
+  }
+  WriteFileAtomically(path, kept);
+}
+
+AlignMetrics RunInDirectory(const AlignArgs& a, const fs::path& dir, bool resume) {
+  const align::AlignProblem problem = align::MakeAlignProblem(a.problem);
+  align::AlignTrainer trainer(problem, a.o);
+  const fs::path metrics_path = dir / "metrics.csv";
+  if (resume) {
+    const fs::path checkpoint = dir / "checkpoint.json";
+    if (fs::exists(checkpoint)) {
+      try {
+        trainer.Restore(nlohmann::json::parse(ReadFile(checkpoint)));
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(fmt::format("{}: {}", checkpoint.string(), e.what()));
+      }
+    }
+    TruncateMetrics(metrics_path, trainer.steps_done());
+  } else {
+    WriteFileAtomically(metrics_path, "step,loss,reward,kl_reference,kl_target\n");
+  }
+  std::ofstream metrics(metrics_path, std::ios::app);
+  if (!metrics) throw Error(fmt::format("{}: cannot open for appending", metrics_path.string()));
+  AlignMetrics m = trainer.Evaluate();
+  if (trainer.steps_done() == 0) metrics << MetricsRow(m) << std::flush;
+  while (trainer.steps_done() < a.o.steps) {
+    m = trainer.Step();
+    if (m.step % a.log_every == 0 || m.step == a.o.steps) metrics << MetricsRow(m) << std::flush;
+    if (a.checkpoint_every > 0 && m.step % a.checkpoint_every == 0 && m.step < a.o.steps) {
+      WriteFileAtomically(dir / "checkpoint.json", trainer.Checkpoint().dump());
+    }
+  }
+  WriteFileAtomically(dir / "checkpoint.json", trainer.Checkpoint().dump());
+  WriteFileAtomically(dir / "policy.json", PolicyJson(problem, trainer).dump(1));
+  const nlohmann::json summary = {{"steps", m.step}, {"loss", m.loss}, {"reward", m.reward},
+                                  {"kl_reference", m.kl_reference}, {"kl_target", m.kl_target}};
+  WriteFileAtomically(dir / "summary.json", summary.dump(1) + "\n");
+  return m;
+}
+
+std::vector<double> ParseBetas(const std::string& text) {
+  std::vector<double> betas;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    double b = 0.0;
+    try {
+      b = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || item.empty()) {
+      throw Error(fmt::format("--frontier: \"{}\" is not a number (expected a comma-separated list of betas > 0)", item));
+    }
+    align::ValidateBeta(b);
+    betas.push_back(b);
+  }
+  if (betas.empty()) throw Error("--frontier: no betas given (expected e.g. 0.25,0.5,1,2)");
+  return betas;
+}
+
+struct FrontierPoint {
+  double beta;
+  std::string method;
+  AlignMetrics m;
+};
+
+std::string FrontierSvg(const std::vector<FrontierPoint>& points) {
+  double kl_max = 1e-9, r_min = 1e300, r_max = -1e300;
+  for (const auto& p : points) {
+    kl_max = std::max(kl_max, p.m.kl_reference);
+    r_min = std::min(r_min, p.m.reward);
+    r_max = std::max(r_max, p.m.reward);
+  }
+  if (r_max - r_min < 1e-9) r_max = r_min + 1.0;
+  const double w = 480, h = 360, left = 60, bottom = 40, top = 20, right = 20;
+  auto px = [&](double kl) { return left + (w - left - right) * kl / (1.05 * kl_max); };
+  auto py = [&](double r) { return h - bottom - (h - top - bottom) * (r - r_min) / (r_max - r_min); };
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n"
+      "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n"
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">KL(pi || pi_ref) (0 to {:.3g})</text>\n"
+      "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">E[R] ({:.3g} to {:.3g})</text>\n",
+      w, h, left, h - bottom, w - right, h - bottom, left, top, left, h - bottom, (w + left) / 2, h - 8,
+      1.05 * kl_max, h / 2, h / 2, r_min, r_max);
+  const std::pair<const char*, const char*> series[] = {{"exact", "black"}, {"ppo", "#d62728"}, {"dpo", "#1f77b4"}};
+  int legend = 0;
+  for (const auto& [name, colour] : series) {
+    std::string path;
+    for (const auto& p : points) {
+      if (p.method != name) continue;
+      path += fmt::format("{}{:.2f},{:.2f} ", path.empty() ? "M" : "L", px(p.m.kl_reference), py(p.m.reward));
+      s += fmt::format("<circle cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"{}\" fill=\"{}\"><title>{} beta={}</title></circle>\n",
+                       px(p.m.kl_reference), py(p.m.reward), std::string(name) == "exact" ? 2 : 4, colour, name, p.beta);
+    }
+    if (std::string(name) == "exact") s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"black\"/>\n", path);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", w - 120, top + 16 + 16 * legend++, colour,
+                     std::string(name) == "exact" ? "exact pi* (enumeration)" : name);
+  }
+  return s + "</svg>\n";
+}
+
+void RunFrontier(const AlignArgs& a) {
+  const std::vector<double> betas = ParseBetas(a.frontier);
+  const align::AlignProblem problem = align::MakeAlignProblem(a.problem);
+  std::vector<FrontierPoint> points;
+  for (double beta : betas) {
+    const auto pi_star = align::EnumeratedPosterior(problem.world, problem.reference_log_probs, problem.reward, beta);
+    AlignMetrics exact;
+    exact.reward = align::MeanReward(problem.world, pi_star.log_probs, problem.reward);
+    exact.kl_reference = align::MeanSequenceKl(problem.world, pi_star.log_probs, problem.reference_log_probs);
+    points.push_back({beta, "exact", exact});
+    for (align::AlignMethod method : {align::AlignMethod::kPpo, align::AlignMethod::kDpo}) {
+      AlignOptions o = a.o;
+      o.method = method;
+      o.beta = beta;
+      align::AlignTrainer trainer(problem, o);
+      AlignMetrics m = trainer.Evaluate();
+      for (int i = 0; i < o.steps; ++i) m = trainer.Step();
+      points.push_back({beta, align::AlignMethodName(method), m});
+    }
+  }
+  std::string csv = "beta,method,reward,kl_reference,kl_target\n";
+  for (const auto& p : points) {
+    csv += fmt::format("{},{},{:.10g},{:.10g},{:.10g}\n", p.beta, p.method, p.m.reward, p.m.kl_reference,
+                       p.method == "exact" ? 0.0 : p.m.kl_target);
+  }
+  const fs::path dir = a.out.empty() ? fs::path(".") : fs::path(a.out);
+  fs::create_directories(dir);
+  WriteFileAtomically(dir / "frontier.csv", csv);
+  WriteFileAtomically(dir / "frontier.svg", FrontierSvg(points));
+  std::printf("%s", csv.c_str());
+}
+
+}  // namespace
+
+void AddAlignCommand(CLI::App& app) {
+  auto args = std::make_shared<AlignArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "align", "KL-regularised alignment on a small token world: PPO, DPO or IPO against the exact posterior");
+  auto& f = *args;
+  cmd->add_option("--method", f.method, "ppo, dpo or ipo")->capture_default_str();
+  cmd->add_option("--beta", f.o.beta, "KL weight beta > 0 (E[R] - beta KL(pi || pi_ref))")->capture_default_str();
+  cmd->add_option("--steps", f.o.steps, "optimiser iterations")->capture_default_str();
+  cmd->add_option("--lr", f.o.learning_rate, "Adam step size")->capture_default_str();
+  cmd->add_option("--seed", f.o.seed, "seed of rollouts and preference data")->capture_default_str();
+  cmd->add_option("--pairs", f.o.pairs_per_prompt, "DPO/IPO: preference pairs per prompt (0 = population loss)")
+      ->capture_default_str();
+  cmd->add_option("--sampler", f.sampler, "DPO/IPO: pairs drawn from reference or uniform")->capture_default_str();
+  cmd->add_option("--samples", f.o.samples_per_prompt, "PPO: responses per prompt per rollout (0 = exact)")
+      ->capture_default_str();
+  cmd->add_option("--epochs", f.o.epochs, "PPO: Adam steps per rollout")->capture_default_str();
+  cmd->add_option("--clip", f.o.clip, "PPO: ratio clip epsilon")->capture_default_str();
+  cmd->add_option("--prompts", f.problem.world.num_prompts, "number of prompts")->capture_default_str();
+  cmd->add_option("--vocab", f.problem.world.vocab_size, "vocabulary size, end token included")->capture_default_str();
+  cmd->add_option("--max-length", f.problem.world.max_length, "maximum response length")->capture_default_str();
+  cmd->add_option("--reward", f.problem.reward, "length, count or random")->capture_default_str();
+  cmd->add_option("--corpus", f.problem.corpus_per_prompt, "pretraining corpus size per prompt")->capture_default_str();
+  cmd->add_option("--smoothing", f.problem.smoothing, "add-smoothing of the pretrained reference")->capture_default_str();
+  cmd->add_option("--problem-seed", f.problem.seed, "seed of the teacher, corpus and random reward")->capture_default_str();
+  cmd->add_option("--out", f.out, "run directory (config.json, metrics.csv, checkpoint.json, policy.json, summary.json)");
+  cmd->add_option("--resume", f.resume, "continue the run in this directory from its checkpoint");
+  cmd->add_option("--checkpoint-every", f.checkpoint_every, "checkpoint every N steps (0 = only at the end)")
+      ->capture_default_str();
+  cmd->add_option("--log-every", f.log_every, "metrics row every N steps")->capture_default_str();
+  cmd->add_option("--frontier", f.frontier, "comma-separated betas: reward-vs-KL frontier of ppo and dpo "
+                                            "(frontier.csv and frontier.svg in --out)");
+  cmd->add_flag("--json", f.json, "print the final metrics as one JSON object");
+  cmd->callback([args, cmd]() {
+    AlignArgs& a = *args;
+    if (!a.resume.empty()) {
+      for (const char* flag : kRunFlags) {
+        if (cmd->count(flag) > 0) throw Error(fmt::format("{}: not allowed with --resume (the run's config.json fixes it)", flag));
+      }
+      if (!a.out.empty()) throw Error("--out: not allowed with --resume");
+      const fs::path dir(a.resume);
+      try {
+        ConfigFromJson(nlohmann::json::parse(ReadFile(dir / "config.json")), a);
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(fmt::format("{}: {}", (dir / "config.json").string(), e.what()));
+      }
+    } else {
+      a.o.method = align::ParseAlignMethod(a.method);
+      a.o.sampler = align::ParsePairSampler(a.sampler);
+    }
+    align::ValidateAlignProblemOptions(a.problem);
+    align::ValidateAlignOptions(a.o);
+    if (a.checkpoint_every < 0) throw Error(fmt::format("--checkpoint-every: {} (expected >= 0)", a.checkpoint_every));
+    if (a.log_every < 1) throw Error(fmt::format("--log-every: {} (expected >= 1)", a.log_every));
+    if (!a.frontier.empty()) {
+      RunFrontier(a);
+      return;
+    }
+    AlignMetrics m;
+    if (!a.resume.empty()) {
+      m = RunInDirectory(a, a.resume, true);
+    } else if (!a.out.empty()) {
+      const fs::path dir(a.out);
+      if (fs::exists(dir / "config.json")) {
+        throw Error(fmt::format("--out: {} already holds a run (use --resume to continue it)", dir.string()));
+      }
+      fs::create_directories(dir);
+      WriteFileAtomically(dir / "config.json", ConfigToJson(a).dump(1) + "\n");
+      m = RunInDirectory(a, dir, false);
+    } else {
+      const align::AlignProblem problem = align::MakeAlignProblem(a.problem);
+      align::AlignTrainer trainer(problem, a.o);
+      m = trainer.Evaluate();
+      for (int i = 0; i < a.o.steps; ++i) m = trainer.Step();
+    }
+    if (a.json) {
+      const nlohmann::json j = {{"method", align::AlignMethodName(a.o.method)}, {"beta", a.o.beta}, {"steps", m.step},
+                                {"loss", m.loss}, {"reward", m.reward}, {"kl_reference", m.kl_reference},
+                                {"kl_target", m.kl_target}};
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("%s beta %g: %d steps, loss %.6f, E[R] %.6f, KL(pi || pi_ref) %.6f, KL(pi || %s) %.3g\n",
+                  align::AlignMethodName(a.o.method).c_str(), a.o.beta, m.step, m.loss, m.reward, m.kl_reference,
+                  a.o.method == align::AlignMethod::kIpo ? "IPO optimum" : "pi*", m.kl_target);
+    }
+  });
+}
+
+}  // namespace cai::cli

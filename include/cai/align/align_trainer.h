@@ -1,0 +1,105 @@
+// One interface for the three alignment optimisers on the token world: KL-regularised policy
+// gradient with a PPO clipped surrogate, DPO and IPO. Each is run against its exact target.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "cai/align/preference.h"
+#include "cai/align/token_world.h"
+#include "cai/core/adam.h"
+#include "cai/core/rng.h"
+
+namespace cai::align {
+
+/// The problem: a token world, a reference model pretrained by smoothed maximum likelihood on a
+/// corpus sampled from a random teacher, and a built-in reward.
+struct AlignProblemOptions {
+  TokenWorldOptions world;
+  std::string reward = "length";   ///< MakeReward name
+  double teacher_scale = 1.0;      ///< std of the teacher's logits
+  int corpus_per_prompt = 200;     ///< pretraining corpus size per prompt
+  double smoothing = 0.5;          ///< add-smoothing of the maximum-likelihood reference (> 0 keeps pi_ref > 0)
+  std::uint64_t seed = 1;          ///< seeds the teacher, the corpus and the random reward
+};
+/// Throws cai::Error naming the field (world options, teacher_scale finite >= 0, corpus_per_prompt
+/// >= 1, smoothing finite > 0, reward name).
+void ValidateAlignProblemOptions(const AlignProblemOptions& options);
+
+struct AlignProblem {
+  TokenWorld world;
+  TabularPolicy reference;
+  std::vector<double> reference_log_probs;  ///< num_prompts x num_responses
+  std::vector<double> reward;               ///< num_prompts x num_responses
+};
+AlignProblem MakeAlignProblem(const AlignProblemOptions& options);
+
+enum class AlignMethod { kPpo, kDpo, kIpo };
+/// "ppo" / "dpo" / "ipo"; ParseAlignMethod throws cai::Error naming the value otherwise.
+std::string AlignMethodName(AlignMethod method);
+AlignMethod ParseAlignMethod(const std::string& name);
+
+struct AlignOptions {
+  AlignMethod method = AlignMethod::kPpo;
+  double beta = 1.0;            ///< KL weight / DPO and IPO temperature, > 0
+  int steps = 300;              ///< optimiser iterations (PPO: rollouts; DPO/IPO: full-batch steps)
+  double learning_rate = 0.05;  ///< Adam step size on the logits
+  std::uint64_t seed = 1;       ///< rollouts (PPO) and the preference data set (DPO/IPO)
+  // DPO / IPO
+  int pairs_per_prompt = 0;     ///< 0: the population (infinite-data) loss; else a sampled data set
+  PairSampler sampler = PairSampler::kReference;
+  // PPO
+  int samples_per_prompt = 64;  ///< responses per prompt per rollout; 0: exact expectation under pi_old
+  int epochs = 4;               ///< Adam steps on each rollout's clipped surrogate
+  double clip = 0.2;            ///< PPO ratio clip epsilon, in (0, 1)
+};
+/// Throws cai::Error naming the field and value.
+void ValidateAlignOptions(const AlignOptions& options);
+
+/// Objective quantities of the current policy (exact, by enumeration).
+struct AlignMetrics {
+  int step = 0;
+  double loss = 0.0;          ///< DPO/IPO: the training loss at the start of the step; PPO: -(E[R] - beta KL(pi || pi_ref))
+  double reward = 0.0;        ///< (1/P) sum_x E_{pi}[R(x, y)]
+  double kl_reference = 0.0;  ///< (1/P) sum_x KL(pi || pi_ref)
+  double kl_target = 0.0;     ///< (1/P) sum_x KL(pi || target): pi* for PPO and DPO, the IPO optimum for IPO
+};
+
+/// The policy starts at pi_ref (logits = log pi_ref), as RLHF fine-tuning does.
+class AlignTrainer {
+ public:
+  AlignTrainer(const AlignProblem& problem, const AlignOptions& options);
+
+  /// One iteration; returns the metrics after it.
+  AlignMetrics Step();
+  AlignMetrics Evaluate() const;
+  int steps_done() const { return steps_done_; }
+  const TabularPolicy& policy() const { return policy_; }
+  /// log target(y|x): pi* (PPO, DPO) or the IPO optimum (IPO).
+  const std::vector<double>& target_log_probs() const { return target_; }
+
+  /// Logits, Adam moments and step, Rng state, step count: Restore(Checkpoint()) continues exactly.
+  nlohmann::json Checkpoint() const;
+  /// Throws cai::Error if the checkpoint does not fit this trainer.
+  void Restore(const nlohmann::json& checkpoint);
+
+ private:
+  double PpoIteration();
+  double PreferenceLossAndGradient(std::vector<double>& d_log_probs) const;
+
+  const AlignProblem& problem_;
+  AlignOptions options_;
+  TabularPolicy policy_;
+  Adam<double> adam_;
+  Rng rng_;
+  std::vector<double> sampler_log_probs_;
+  std::vector<double> pair_weights_;  ///< data set or population, as WeightedPreferenceLoss takes them
+  std::vector<double> target_;
+  double last_loss_ = 0.0;
+  int steps_done_ = 0;
+};
+
+}  // namespace cai::align

@@ -1,0 +1,216 @@
+#include "cai/align/align_trainer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cai/align/exact_posterior.h"
+#include "cai/core/error.h"
+
+namespace cai::align {
+
+void ValidateAlignProblemOptions(const AlignProblemOptions& o) {
+  ValidateTokenWorldOptions(o.world);
+  if (!(std::isfinite(o.teacher_scale) && o.teacher_scale >= 0.0)) {
+    throw Error(fmt::format("teacher_scale: {} is invalid (expected a finite number >= 0)", o.teacher_scale));
+  }
+  if (o.corpus_per_prompt < 1) {
+    throw Error(fmt::format("corpus_per_prompt: {} is invalid (expected an integer >= 1)", o.corpus_per_prompt));
+  }
+  if (!(std::isfinite(o.smoothing) && o.smoothing > 0.0)) {
+    throw Error(fmt::format("smoothing: {} is invalid (expected a finite number > 0, so that pi_ref > 0)",
+                            o.smoothing));
+  }
+  if (o.reward != "length" && o.reward != "count" && o.reward != "random") {
+    throw Error(fmt::format("reward: \"{}\" is unknown (expected length, count or random)", o.reward));
+  }
+}
+
+AlignProblem MakeAlignProblem(const AlignProblemOptions& options) {
+  ValidateAlignProblemOptions(options);
+  const TokenWorld world(options.world);
+  Rng rng(options.seed);
+  const TabularPolicy teacher = RandomPolicy(world, options.teacher_scale, rng);
+  const std::vector<CorpusEntry> corpus = SampleCorpus(teacher, options.corpus_per_prompt, rng);
+  TabularPolicy reference = FitMaximumLikelihood(world, corpus, options.smoothing);
+  std::vector<double> reference_log_probs = reference.ResponseLogProbs();
+  std::vector<double> reward = MakeReward(world, options.reward, options.seed + 1);
+  return {world, std::move(reference), std::move(reference_log_probs), std::move(reward)};
+}
+
+std::string AlignMethodName(AlignMethod method) {
+  switch (method) {
+    case AlignMethod::kPpo: return "ppo";
+    case AlignMethod::kDpo: return "dpo";
+    case AlignMethod::kIpo: return "ipo";
+  }
+  return "?";
+}
+
+AlignMethod ParseAlignMethod(const std::string& name) {
+  if (name == "ppo") return AlignMethod::kPpo;
+  if (name == "dpo") return AlignMethod::kDpo;
+  if (name == "ipo") return AlignMethod::kIpo;
+  throw Error(fmt::format("method: \"{}\" is unknown (expected ppo, dpo or ipo)", name));
+}
+
+void ValidateAlignOptions(const AlignOptions& o) {
+  ValidateBeta(o.beta);
+  if (o.steps < 0) throw Error(fmt::format("steps: {} is invalid (expected an integer >= 0)", o.steps));
+  ValidateAdamOptions(AdamOptions{o.learning_rate});
+  if (o.pairs_per_prompt < 0) {
+    throw Error(fmt::format("pairs_per_prompt: {} is invalid (expected >= 0; 0 = population loss)", o.pairs_per_prompt));
+  }
+  if (o.samples_per_prompt < 0) {
+    throw Error(fmt::format("samples_per_prompt: {} is invalid (expected >= 0; 0 = exact expectation)",
+                            o.samples_per_prompt));
+  }
+  if (o.epochs < 1) throw Error(fmt::format("epochs: {} is invalid (expected an integer >= 1)", o.epochs));
+  if (!(o.clip > 0.0 && o.clip < 1.0)) {
+    throw Error(fmt::format("clip: {} is invalid (expected a number in (0, 1))", o.clip));
+  }
+}
+
+AlignTrainer::AlignTrainer(const AlignProblem& problem, const AlignOptions& options)
+    : problem_(problem),
+      options_(options),
+      policy_(problem.reference),
+      adam_(problem.reference.logits().size(), AdamOptions{options.learning_rate}),
+      rng_(options.seed) {
+  ValidateAlignOptions(options);
+  sampler_log_probs_ = SamplerLogProbs(problem.world, options.sampler, problem.reference_log_probs);
+  if (options.method != AlignMethod::kPpo) {
+    pair_weights_ = options.pairs_per_prompt > 0
+                        ? PairWeights(problem.world, SamplePreferencePairs(problem.world, sampler_log_probs_, problem.reward,
+                                                                           options.pairs_per_prompt, rng_))
+                        : PopulationPairWeights(problem.world, sampler_log_probs_, problem.reward);
+  }
+  target_ = options.method == AlignMethod::kIpo
+                ? IpoOptimum(problem.world, problem.reference_log_probs, sampler_log_probs_, problem.reward, options.beta)
+                : EnumeratedPosterior(problem.world, problem.reference_log_probs, problem.reward, options.beta).log_probs;
+}
+
+double AlignTrainer::PreferenceLossAndGradient(std::vector<double>& d_log_probs) const {
+  const PreferenceObjective objective{options_.method == AlignMethod::kDpo ? PreferenceLoss::kDpo : PreferenceLoss::kIpo,
+                                      options_.beta};
+  return WeightedPreferenceLoss(problem_.world, objective, policy_.ResponseLogProbs(), problem_.reference_log_probs,
+                                pair_weights_, d_log_probs);
+}
+
+// KL-regularised policy gradient with the PPO clipped surrogate. The KL penalty is in the reward,
+// per sequence: s(y) = R(x, y) - beta (log pi_old(y|x) - log pi_ref(y|x)); A = s - E_batch[s | x].
+// Maximises (1/P) sum_x sum_i w_i min(rho_i A_i, clip(rho_i, 1 - eps, 1 + eps) A_i), rho = pi / pi_old.
+// At rho = 1 its gradient is that of E[R] - beta KL(pi || pi_ref) (the -beta grad log pi term has mean 0).
+double AlignTrainer::PpoIteration() {
+  const TokenWorld& world = problem_.world;
+  const auto r_count = static_cast<std::size_t>(world.num_responses());
+  const std::vector<double> old_log_probs = policy_.ResponseLogProbs();
+  std::vector<double> weight(old_log_probs.size(), 0.0);
+  if (options_.samples_per_prompt == 0) {
+    for (std::size_t i = 0; i < weight.size(); ++i) weight[i] = std::exp(old_log_probs[i]);
+  } else {
+    for (int x = 0; x < world.num_prompts(); ++x) {
+      for (int i = 0; i < options_.samples_per_prompt; ++i) {
+        weight[static_cast<std::size_t>(x) * r_count + static_cast<std::size_t>(policy_.Sample(x, rng_))] +=
+            1.0 / options_.samples_per_prompt;
+      }
+    }
+  }
+  std::vector<double> advantage(old_log_probs.size(), 0.0);
+  for (int x = 0; x < world.num_prompts(); ++x) {
+    const std::size_t base = static_cast<std::size_t>(x) * r_count;
+    double baseline = 0.0;
+    for (std::size_t y = 0; y < r_count; ++y) {
+      advantage[base + y] = problem_.reward[base + y] -
+                            options_.beta * (old_log_probs[base + y] - problem_.reference_log_probs[base + y]);
+      baseline += weight[base + y] * advantage[base + y];
+    }
+    for (std::size_t y = 0; y < r_count; ++y) advantage[base + y] -= baseline;
+  }
+  std::vector<double> d_log_probs(old_log_probs.size());
+  std::vector<double> d_logits(policy_.logits().size());
+  const double scale = 1.0 / world.num_prompts();
+  for (int epoch = 0; epoch < options_.epochs; ++epoch) {
+    const std::vector<double> log_probs = epoch == 0 ? old_log_probs : policy_.ResponseLogProbs();
+    for (std::size_t i = 0; i < log_probs.size(); ++i) {
+      d_log_probs[i] = 0.0;
+      if (weight[i] == 0.0) continue;
+      const double ratio = std::exp(log_probs[i] - old_log_probs[i]);
+      const double a = advantage[i];
+      // min(rho A, clip(rho) A) follows rho A unless the clip binds on the side that would gain.
+      const bool active = a >= 0.0 ? ratio < 1.0 + options_.clip : ratio > 1.0 - options_.clip;
+      if (active) d_log_probs[i] = -scale * weight[i] * ratio * a;  // minimise the negated surrogate
+    }
+    policy_.BackpropResponseLogProbs(d_log_probs, d_logits);
+    adam_.Step(policy_.logits(), d_logits);
+  }
+  const std::vector<double> log_probs = policy_.ResponseLogProbs();
+  return -(MeanReward(world, log_probs, problem_.reward) -
+           options_.beta * MeanSequenceKl(world, log_probs, problem_.reference_log_probs));
+}
+
+AlignMetrics AlignTrainer::Step() {
+  if (options_.method == AlignMethod::kPpo) {
+    last_loss_ = PpoIteration();
+  } else {
+    std::vector<double> d_log_probs(problem_.reference_log_probs.size());
+    std::vector<double> d_logits(policy_.logits().size());
+    last_loss_ = PreferenceLossAndGradient(d_log_probs);
+    policy_.BackpropResponseLogProbs(d_log_probs, d_logits);
+    adam_.Step(policy_.logits(), d_logits);
+  }
+  ++steps_done_;
+  return Evaluate();
+}
+
+AlignMetrics AlignTrainer::Evaluate() const {
+  const std::vector<double> log_probs = policy_.ResponseLogProbs();
+  AlignMetrics m;
+  m.step = steps_done_;
+  m.loss = last_loss_;
+  m.reward = MeanReward(problem_.world, log_probs, problem_.reward);
+  m.kl_reference = MeanSequenceKl(problem_.world, log_probs, problem_.reference_log_probs);
+  m.kl_target = MeanSequenceKl(problem_.world, log_probs, target_);
+  return m;
+}
+
+nlohmann::json AlignTrainer::Checkpoint() const {
+  const RngState rng = rng_.SaveState();
+  return {{"format", "cai.align_checkpoint/1"},
+          {"steps_done", steps_done_},
+          {"last_loss", last_loss_},
+          {"logits", policy_.logits()},
+          {"adam_steps", adam_.steps()},
+          {"adam_m", std::vector<double>(adam_.first_moment().begin(), adam_.first_moment().end())},
+          {"adam_v", std::vector<double>(adam_.second_moment().begin(), adam_.second_moment().end())},
+          {"rng_words", rng.words},
+          {"rng_has_cached_normal", rng.has_cached_normal},
+          {"rng_cached_normal", rng.cached_normal}};
+}
+
+void AlignTrainer::Restore(const nlohmann::json& c) {
+  try {
+    if (c.at("format") != "cai.align_checkpoint/1") throw Error("format is not cai.align_checkpoint/1");
+    auto logits = c.at("logits").get<std::vector<double>>();
+    if (logits.size() != policy_.logits().size()) {
+      throw Error(fmt::format("logits: {} entries (expected {})", logits.size(), policy_.logits().size()));
+    }
+    const auto m = c.at("adam_m").get<std::vector<double>>();
+    const auto v = c.at("adam_v").get<std::vector<double>>();
+    adam_.RestoreState(c.at("adam_steps").get<long long>(), m, v);
+    RngState rng;
+    rng.words = c.at("rng_words").get<std::array<std::uint64_t, 4>>();
+    rng.has_cached_normal = c.at("rng_has_cached_normal").get<bool>();
+    rng.cached_normal = c.at("rng_cached_normal").get<double>();
+    rng_.RestoreState(rng);
+    policy_.logits() = std::move(logits);
+    steps_done_ = c.at("steps_done").get<int>();
+    last_loss_ = c.at("last_loss").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("align checkpoint: {}", e.what()));
+  }
+}
+
+}  // namespace cai::align
