@@ -36,7 +36,9 @@ sanitize: deps
 # Benchmarks (not tests): soft value iteration on a 10^6-state gridworld vs NumPy/SciPy, SAC on
 # Pendulum-v1 (speed and 5-seed quality; about 7 minutes, most of it the 256x256 configuration),
 # soft DQN on CartPole-v1 and Acrobot-v1 (about 6 minutes), the actor-critic on CartPole-v1 and
-# Pendulum-v1 (about 2 minutes).
+# Pendulum-v1 (about 2 minutes), MPPI speed and returns (about 2 minutes), PETS (3 seeds, about 2
+# minutes), the IRL gradient against `imitation` (the first run pip-installs it into a venv) and at
+# 10^6 states (about 3 minutes), the objectworld EVD sweep, and the demonstration priors.
 bench: deps
 	bash bench/run_soft_vi_bench.sh
 	bash bench/run_sac_bench.sh
@@ -44,6 +46,10 @@ bench: deps
 	bash bench/run_actor_critic_bench.sh
 	bash bench/run_mppi_bench.sh
 	bash bench/run_mppi_return_sweep.sh
+	bash bench/run_pets_bench.sh
+	bash bench/run_irl_bench.sh
+	cmake --build build/rel -j2 --target cai_cli && bash bench/run_objectworld_evd.sh build/rel/apps/cai/cai
+	bash bench/run_demonstration_prior_bench.sh
 
 clean:
 	rm -rf build
