@@ -14,6 +14,7 @@
 
 #include "cai/align/align_trainer.h"
 #include "cai/align/exact_posterior.h"
+#include "cai/align/mlp_policy.h"
 #include "cai/core/error.h"
 #include "cai/core/file.h"
 #include "commands.h"
@@ -34,6 +35,8 @@ struct AlignArgs {
   std::string out;
   std::string resume;
   std::string frontier;
+  std::string policy = "tabular";
+  std::string hidden = "64";
   int checkpoint_every = 100;
   int log_every = 10;
   bool json = false;
@@ -42,7 +45,7 @@ struct AlignArgs {
 // Flags that define the run: fixed once a run directory exists.
 const char* const kRunFlags[] = {"--method", "--beta", "--steps", "--lr", "--seed", "--pairs", "--sampler",
                                  "--samples", "--epochs", "--clip", "--prompts", "--vocab", "--max-length",
-                                 "--reward", "--corpus", "--smoothing", "--problem-seed", "--checkpoint-every",
+                                 "--reward", "--corpus", "--smoothing", "--problem-seed", "--reward-model", "--checkpoint-every",
                                  "--log-every", "--frontier"};
 
 nlohmann::json ConfigToJson(const AlignArgs& a) {
@@ -52,7 +55,7 @@ nlohmann::json ConfigToJson(const AlignArgs& a) {
           {"problem",
            {{"prompts", p.world.num_prompts}, {"vocab", p.world.vocab_size}, {"max_length", p.world.max_length},
             {"reward", p.reward}, {"teacher_scale", p.teacher_scale}, {"corpus_per_prompt", p.corpus_per_prompt},
-            {"smoothing", p.smoothing}, {"seed", p.seed}}},
+            {"smoothing", p.smoothing}, {"seed", p.seed}, {"reward_model_pairs", p.reward_model_pairs}}},
           {"align",
            {{"method", align::AlignMethodName(o.method)}, {"beta", o.beta}, {"steps", o.steps},
             {"learning_rate", o.learning_rate}, {"seed", o.seed}, {"pairs_per_prompt", o.pairs_per_prompt},
@@ -70,6 +73,7 @@ void ConfigFromJson(const nlohmann::json& j, AlignArgs& a) {
     a.problem.corpus_per_prompt = p.at("corpus_per_prompt").get<int>();
     a.problem.smoothing = p.at("smoothing").get<double>();
     a.problem.seed = p.at("seed").get<std::uint64_t>();
+    a.problem.reward_model_pairs = p.value("reward_model_pairs", 0);  // absent in runs made before the option
     const auto& o = j.at("align");
     a.o.method = align::ParseAlignMethod(o.at("method").get<std::string>());
     a.o.beta = o.at("beta").get<double>();
@@ -89,7 +93,21 @@ void ConfigFromJson(const nlohmann::json& j, AlignArgs& a) {
 }
 
 std::string MetricsRow(const AlignMetrics& m) {
-  return fmt::format("{},{:.17g},{:.17g},{:.17g},{:.17g}\n", m.step, m.loss, m.reward, m.kl_reference, m.kl_target);
+  return fmt::format("{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", m.step, m.loss, m.reward, m.kl_reference,
+                     m.kl_target, m.true_reward, m.kl_true_target);
+}
+
+constexpr const char* kMetricsHeader = "step,loss,reward,kl_reference,kl_target,true_reward,kl_true_target\n";
+
+nlohmann::json MetricsJson(const align::AlignProblem& problem, const AlignMetrics& m) {
+  return {{"steps", m.step},
+          {"loss", m.loss},
+          {"reward", m.reward},
+          {"kl_reference", m.kl_reference},
+          {"kl_target", m.kl_target},
+          {"true_reward", m.true_reward},
+          {"kl_true_target", m.kl_true_target},
+          {"reward_model_error", problem.reward_model_error}};
 }
 
 nlohmann::json PolicyJson(const align::AlignProblem& problem, const align::AlignTrainer& trainer) {
@@ -105,7 +123,8 @@ nlohmann::json PolicyJson(const align::AlignProblem& problem, const align::Align
                       {"pi", std::exp(lp[i])},
                       {"pi_ref", std::exp(problem.reference_log_probs[i])},
                       {"target", std::exp(trainer.target_log_probs()[i])},
-                      {"reward", problem.reward[i]}});
+                      {"reward", problem.reward[i]},
+                      {"true_reward", problem.true_reward[i]}});
     }
     prompts.push_back(rows);
   }
@@ -124,14 +143,13 @@ void TruncateMetrics(const fs::path& path, int step) {
       header = false;
       continue;
     }
-    if (std::count(line.begin(), line.end(), ',') != 4) continue;
+    if (std::count(line.begin(), line.end(), ',') != 6) continue;
     if (std::stoi(line.substr(0, line.find(','))) <= step) kept += line + "\n";
   }
   WriteFileAtomically(path, kept);
 }
 
-AlignMetrics RunInDirectory(const AlignArgs& a, const fs::path& dir, bool resume) {
-  const align::AlignProblem problem = align::MakeAlignProblem(a.problem);
+AlignMetrics RunInDirectory(const AlignArgs& a, const align::AlignProblem& problem, const fs::path& dir, bool resume) {
   align::AlignTrainer trainer(problem, a.o);
   const fs::path metrics_path = dir / "metrics.csv";
   if (resume) {
@@ -145,7 +163,7 @@ AlignMetrics RunInDirectory(const AlignArgs& a, const fs::path& dir, bool resume
     }
     TruncateMetrics(metrics_path, trainer.steps_done());
   } else {
-    WriteFileAtomically(metrics_path, "step,loss,reward,kl_reference,kl_target\n");
+    WriteFileAtomically(metrics_path, kMetricsHeader);
   }
   std::ofstream metrics(metrics_path, std::ios::app);
   if (!metrics) throw Error(fmt::format("{}: cannot open for appending", metrics_path.string()));
@@ -160,9 +178,7 @@ AlignMetrics RunInDirectory(const AlignArgs& a, const fs::path& dir, bool resume
   }
   WriteFileAtomically(dir / "checkpoint.json", trainer.Checkpoint().dump());
   WriteFileAtomically(dir / "policy.json", PolicyJson(problem, trainer).dump(1));
-  const nlohmann::json summary = {{"steps", m.step}, {"loss", m.loss}, {"reward", m.reward},
-                                  {"kl_reference", m.kl_reference}, {"kl_target", m.kl_target}};
-  WriteFileAtomically(dir / "summary.json", summary.dump(1) + "\n");
+  WriteFileAtomically(dir / "summary.json", MetricsJson(problem, m).dump(1) + "\n");
   return m;
 }
 
@@ -231,15 +247,18 @@ std::string FrontierSvg(const std::vector<FrontierPoint>& points) {
   return s + "</svg>\n";
 }
 
-void RunFrontier(const AlignArgs& a) {
+void RunFrontier(const AlignArgs& a, const align::AlignProblem& problem) {
   const std::vector<double> betas = ParseBetas(a.frontier);
-  const align::AlignProblem problem = align::MakeAlignProblem(a.problem);
   std::vector<FrontierPoint> points;
   for (double beta : betas) {
     const auto pi_star = align::EnumeratedPosterior(problem.world, problem.reference_log_probs, problem.reward, beta);
     AlignMetrics exact;
     exact.reward = align::MeanReward(problem.world, pi_star.log_probs, problem.reward);
     exact.kl_reference = align::MeanSequenceKl(problem.world, pi_star.log_probs, problem.reference_log_probs);
+    exact.true_reward = align::MeanReward(problem.world, pi_star.log_probs, problem.true_reward);
+    const auto true_pi_star =
+        align::EnumeratedPosterior(problem.world, problem.reference_log_probs, problem.true_reward, beta);
+    exact.kl_true_target = align::MeanSequenceKl(problem.world, pi_star.log_probs, true_pi_star.log_probs);
     points.push_back({beta, "exact", exact});
     for (align::AlignMethod method : {align::AlignMethod::kPpo, align::AlignMethod::kDpo}) {
       AlignOptions o = a.o;
@@ -251,10 +270,11 @@ void RunFrontier(const AlignArgs& a) {
       points.push_back({beta, align::AlignMethodName(method), m});
     }
   }
-  std::string csv = "beta,method,reward,kl_reference,kl_target\n";
+  std::string csv = "beta,method,reward,kl_reference,kl_target,true_reward,kl_true_target\n";
   for (const auto& p : points) {
-    csv += fmt::format("{},{},{:.10g},{:.10g},{:.10g}\n", p.beta, p.method, p.m.reward, p.m.kl_reference,
-                       p.method == "exact" ? 0.0 : p.m.kl_target);
+    csv += fmt::format("{},{},{:.10g},{:.10g},{:.10g},{:.10g},{:.10g}\n", p.beta, p.method, p.m.reward,
+                       p.m.kl_reference, p.method == "exact" ? 0.0 : p.m.kl_target, p.m.true_reward,
+                       p.m.kl_true_target);
   }
   const fs::path dir = a.out.empty() ? fs::path(".") : fs::path(a.out);
   fs::create_directories(dir);
@@ -289,6 +309,10 @@ void AddAlignCommand(CLI::App& app) {
   cmd->add_option("--corpus", f.problem.corpus_per_prompt, "pretraining corpus size per prompt")->capture_default_str();
   cmd->add_option("--smoothing", f.problem.smoothing, "add-smoothing of the pretrained reference")->capture_default_str();
   cmd->add_option("--problem-seed", f.problem.seed, "seed of the teacher, corpus and random reward")->capture_default_str();
+  cmd->add_option("--reward-model", f.problem.reward_model_pairs,
+                  "RLHF: fit a Bradley-Terry reward model to N preference pairs per prompt (from pi_ref, "
+                  "labelled by the true reward) and optimise it instead (0 = the true reward)")
+      ->capture_default_str();
   cmd->add_option("--out", f.out, "run directory (config.json, metrics.csv, checkpoint.json, policy.json, summary.json)");
   cmd->add_option("--resume", f.resume, "continue the run in this directory from its checkpoint");
   cmd->add_option("--checkpoint-every", f.checkpoint_every, "checkpoint every N steps (0 = only at the end)")
@@ -296,6 +320,9 @@ void AddAlignCommand(CLI::App& app) {
   cmd->add_option("--log-every", f.log_every, "metrics row every N steps")->capture_default_str();
   cmd->add_option("--frontier", f.frontier, "comma-separated betas: reward-vs-KL frontier of ppo and dpo "
                                             "(frontier.csv and frontier.svg in --out)");
+  cmd->add_option("--policy", f.policy, "tabular, or mlp (next-token logits from an MLP; dpo/ipo only, "
+                                        "without --out, --resume and --frontier)")->capture_default_str();
+  cmd->add_option("--hidden", f.hidden, "--policy mlp: hidden layer sizes (tanh)")->capture_default_str();
   cmd->add_flag("--json", f.json, "print the final metrics as one JSON object");
   cmd->callback([args, cmd]() {
     AlignArgs& a = *args;
@@ -318,13 +345,27 @@ void AddAlignCommand(CLI::App& app) {
     align::ValidateAlignOptions(a.o);
     if (a.checkpoint_every < 0) throw Error(fmt::format("--checkpoint-every: {} (expected >= 0)", a.checkpoint_every));
     if (a.log_every < 1) throw Error(fmt::format("--log-every: {} (expected >= 1)", a.log_every));
+    if (a.policy != "tabular" && a.policy != "mlp") {
+      throw Error(fmt::format("--policy: \"{}\" is unknown (expected tabular or mlp)", a.policy));
+    }
+    align::MlpPolicyOptions mlp_options;
+    if (a.policy == "mlp") {
+      if (!a.out.empty() || !a.resume.empty() || !a.frontier.empty()) {
+        throw Error("--policy: mlp is not available with --out, --resume or --frontier (expected tabular)");
+      }
+      if (a.o.method == align::AlignMethod::kPpo) {
+        throw Error("--policy: mlp is available with --method dpo or ipo (got ppo)");
+      }
+      mlp_options.hidden = nn::ParseLayerSizes(a.hidden, "--hidden");
+    }
+    const align::AlignProblem problem = align::MakeAlignProblem(a.problem);
     if (!a.frontier.empty()) {
-      RunFrontier(a);
+      RunFrontier(a, problem);
       return;
     }
     AlignMetrics m;
     if (!a.resume.empty()) {
-      m = RunInDirectory(a, a.resume, true);
+      m = RunInDirectory(a, problem, a.resume, true);
     } else if (!a.out.empty()) {
       const fs::path dir(a.out);
       if (fs::exists(dir / "config.json")) {
@@ -332,22 +373,28 @@ void AddAlignCommand(CLI::App& app) {
       }
       fs::create_directories(dir);
       WriteFileAtomically(dir / "config.json", ConfigToJson(a).dump(1) + "\n");
-      m = RunInDirectory(a, dir, false);
+      m = RunInDirectory(a, problem, dir, false);
+    } else if (a.policy == "mlp") {
+      align::MlpPreferenceTrainer trainer(problem, a.o, mlp_options);
+      m = trainer.Evaluate();
+      for (int i = 0; i < a.o.steps; ++i) m = trainer.Step();
     } else {
-      const align::AlignProblem problem = align::MakeAlignProblem(a.problem);
       align::AlignTrainer trainer(problem, a.o);
       m = trainer.Evaluate();
       for (int i = 0; i < a.o.steps; ++i) m = trainer.Step();
     }
     if (a.json) {
-      const nlohmann::json j = {{"method", align::AlignMethodName(a.o.method)}, {"beta", a.o.beta}, {"steps", m.step},
-                                {"loss", m.loss}, {"reward", m.reward}, {"kl_reference", m.kl_reference},
-                                {"kl_target", m.kl_target}};
+      nlohmann::json j = {{"method", align::AlignMethodName(a.o.method)}, {"policy", a.policy}, {"beta", a.o.beta}};
+      j.update(MetricsJson(problem, m));
       std::printf("%s\n", j.dump().c_str());
     } else {
       std::printf("%s beta %g: %d steps, loss %.6f, E[R] %.6f, KL(pi || pi_ref) %.6f, KL(pi || %s) %.3g\n",
                   align::AlignMethodName(a.o.method).c_str(), a.o.beta, m.step, m.loss, m.reward, m.kl_reference,
                   a.o.method == align::AlignMethod::kIpo ? "IPO optimum" : "pi*", m.kl_target);
+      if (a.problem.reward_model_pairs > 0) {
+        std::printf("reward model (%d pairs per prompt): centred RMS error %.4g; true E[R] %.6f, KL(pi || true pi*) %.3g\n",
+                    a.problem.reward_model_pairs, problem.reward_model_error, m.true_reward, m.kl_true_target);
+      }
     }
   });
 }

@@ -26,6 +26,24 @@ void ValidateAlignProblemOptions(const AlignProblemOptions& o) {
   if (o.reward != "length" && o.reward != "count" && o.reward != "random") {
     throw Error(fmt::format("reward: \"{}\" is unknown (expected length, count or random)", o.reward));
   }
+  if (o.reward_model_pairs < 0) {
+    throw Error(fmt::format("reward_model_pairs: {} is invalid (expected an integer >= 0; 0 = the true reward)",
+                            o.reward_model_pairs));
+  }
+}
+
+double CentredRewardRmsError(const TokenWorld& world, std::span<const double> a, std::span<const double> b) {
+  const auto r_count = static_cast<std::size_t>(world.num_responses());
+  double sum = 0.0;
+  for (std::size_t base = 0; base < a.size(); base += r_count) {
+    double mean = 0.0;
+    for (std::size_t y = 0; y < r_count; ++y) mean += (a[base + y] - b[base + y]) / static_cast<double>(r_count);
+    for (std::size_t y = 0; y < r_count; ++y) {
+      const double e = a[base + y] - b[base + y] - mean;
+      sum += e * e;
+    }
+  }
+  return std::sqrt(sum / static_cast<double>(a.size()));
 }
 
 AlignProblem MakeAlignProblem(const AlignProblemOptions& options) {
@@ -36,8 +54,19 @@ AlignProblem MakeAlignProblem(const AlignProblemOptions& options) {
   const std::vector<CorpusEntry> corpus = SampleCorpus(teacher, options.corpus_per_prompt, rng);
   TabularPolicy reference = FitMaximumLikelihood(world, corpus, options.smoothing);
   std::vector<double> reference_log_probs = reference.ResponseLogProbs();
-  std::vector<double> reward = MakeReward(world, options.reward, options.seed + 1);
-  return {world, std::move(reference), std::move(reference_log_probs), std::move(reward)};
+  std::vector<double> true_reward = MakeReward(world, options.reward, options.seed + 1);
+  std::vector<double> reward = true_reward;
+  double error = 0.0;
+  if (options.reward_model_pairs > 0) {
+    // Its own stream (seed + 2), so that the reference and R do not depend on the pair count.
+    Rng pair_rng(options.seed + 2);
+    const std::vector<PreferencePair> pairs =
+        SamplePreferencePairs(world, reference_log_probs, true_reward, options.reward_model_pairs, pair_rng);
+    reward = FitRewardModel(world, PairWeights(world, pairs), kRewardModelSteps, kRewardModelLearningRate);
+    error = CentredRewardRmsError(world, reward, true_reward);
+  }
+  return {world,          std::move(reference),   std::move(reference_log_probs), std::move(reward),
+          std::move(true_reward), error};
 }
 
 std::string AlignMethodName(AlignMethod method) {
@@ -90,6 +119,8 @@ AlignTrainer::AlignTrainer(const AlignProblem& problem, const AlignOptions& opti
   target_ = options.method == AlignMethod::kIpo
                 ? IpoOptimum(problem.world, problem.reference_log_probs, sampler_log_probs_, problem.reward, options.beta)
                 : EnumeratedPosterior(problem.world, problem.reference_log_probs, problem.reward, options.beta).log_probs;
+  true_target_ =
+      EnumeratedPosterior(problem.world, problem.reference_log_probs, problem.true_reward, options.beta).log_probs;
 }
 
 double AlignTrainer::PreferenceLossAndGradient(std::vector<double>& d_log_probs) const {
@@ -173,6 +204,8 @@ AlignMetrics AlignTrainer::Evaluate() const {
   m.reward = MeanReward(problem_.world, log_probs, problem_.reward);
   m.kl_reference = MeanSequenceKl(problem_.world, log_probs, problem_.reference_log_probs);
   m.kl_target = MeanSequenceKl(problem_.world, log_probs, target_);
+  m.true_reward = MeanReward(problem_.world, log_probs, problem_.true_reward);
+  m.kl_true_target = MeanSequenceKl(problem_.world, log_probs, true_target_);
   return m;
 }
 

@@ -23,6 +23,13 @@ class AlignTest(cli_util.CliTestCase):
         self.assertUsageError(run("align", "--vocab", "1"), "vocab_size: 1 is invalid")
         self.assertUsageError(run("align", "--frontier", "1,x"), "--frontier: \"x\" is not a number")
         self.assertUsageError(run("align", "--resume", self.dir, "--beta", "2"), "--beta: not allowed with --resume")
+        self.assertUsageError(run("align", "--reward-model", "-3"), "reward_model_pairs: -3 is invalid")
+        self.assertUsageError(run("align", "--resume", self.dir, "--reward-model", "5"),
+                              "--reward-model: not allowed with --resume")
+        self.assertUsageError(run("align", "--policy", "rnn"), "--policy: \"rnn\" is unknown")
+        self.assertUsageError(run("align", "--policy", "mlp"), "--policy: mlp is available with --method dpo or ipo")
+        self.assertUsageError(run("align", "--policy", "mlp", "--method", "dpo", "--hidden", "0"),
+                              "--hidden: \"0\" is invalid")
 
     def test_dpo_run_directory_reaches_pi_star(self):
         d = os.path.join(self.dir, "run")
@@ -57,6 +64,38 @@ class AlignTest(cli_util.CliTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(metrics(part), metrics(ref))
         self.assertEqual(read_json(os.path.join(part, "policy.json")), read_json(os.path.join(ref, "policy.json")))
+
+    def test_ppo_on_a_learned_reward_model(self):
+        # RLHF: pretraining -> Bradley-Terry reward model from 20000 pairs per prompt -> PPO.
+        d = os.path.join(self.dir, "rlhf")
+        r = run("align", "--reward-model", "20000", "--reward", "random", "--steps", "400", "--samples", "0",
+                "--epochs", "1", "--out", d, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        # PPO reaches pi* of the learned reward ...
+        self.assertLess(out["kl_target"], 1e-6)
+        # ... which is near, but not at, the true pi*: the reward model is close, not exact.
+        self.assertGreater(out["reward_model_error"], 0.0)
+        self.assertLess(out["reward_model_error"], 0.2)
+        self.assertLess(out["kl_true_target"], 1e-2)
+        self.assertGreater(out["kl_true_target"], out["kl_target"])
+        self.assertEqual(read_json(os.path.join(d, "config.json"))["problem"]["reward_model_pairs"], 20000)
+        self.assertEqual(read_json(os.path.join(d, "summary.json"))["kl_true_target"], out["kl_true_target"])
+        rows = metrics(d)
+        self.assertIn("kl_true_target", rows[0])
+        # Without a reward model the true and optimised rewards coincide.
+        r = run("align", "--steps", "2", "--json")
+        out = json.loads(r.stdout)
+        self.assertEqual(out["reward_model_error"], 0.0)
+        self.assertEqual(out["reward"], out["true_reward"])
+
+    def test_mlp_policy_dpo(self):
+        r = run("align", "--policy", "mlp", "--method", "dpo", "--reward", "random", "--steps", "2000", "--lr", "0.01",
+                "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual(out["policy"], "mlp")
+        self.assertLess(out["kl_target"], 1e-3)
 
     def test_frontier(self):
         d = os.path.join(self.dir, "frontier")

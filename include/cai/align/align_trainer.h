@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,17 +25,31 @@ struct AlignProblemOptions {
   int corpus_per_prompt = 200;     ///< pretraining corpus size per prompt
   double smoothing = 0.5;          ///< add-smoothing of the maximum-likelihood reference (> 0 keeps pi_ref > 0)
   std::uint64_t seed = 1;          ///< seeds the teacher, the corpus and the random reward
+  /// 0: optimise the true reward. N > 0: the RLHF pipeline. N preference pairs per prompt are drawn
+  /// from pi_ref and labelled by Bradley-Terry on the true R (seeded by `seed`), a reward model is
+  /// fitted to them by maximum likelihood (FitRewardModel, kRewardModelSteps Adam steps at
+  /// kRewardModelLearningRate), and every method then optimises the learned reward.
+  int reward_model_pairs = 0;
 };
+inline constexpr int kRewardModelSteps = 3000;
+inline constexpr double kRewardModelLearningRate = 0.05;
 /// Throws cai::Error naming the field (world options, teacher_scale finite >= 0, corpus_per_prompt
-/// >= 1, smoothing finite > 0, reward name).
+/// >= 1, smoothing finite > 0, reward name, reward_model_pairs >= 0).
 void ValidateAlignProblemOptions(const AlignProblemOptions& options);
 
 struct AlignProblem {
   TokenWorld world;
   TabularPolicy reference;
   std::vector<double> reference_log_probs;  ///< num_prompts x num_responses
-  std::vector<double> reward;               ///< num_prompts x num_responses
+  std::vector<double> reward;               ///< what is optimised: R, or the learned reward model
+  std::vector<double> true_reward;          ///< R (equal to `reward` without a reward model)
+  /// Without a reward model 0; else the RMS over (x, y) of the reward model's error after centring
+  /// both it and R per prompt (R is identifiable only up to a constant per prompt).
+  double reward_model_error = 0.0;
 };
+
+/// sqrt((1 / (P Y)) sum_{x, y} ((a(x, y) - mean_y a(x, .)) - (b(x, y) - mean_y b(x, .)))^2).
+double CentredRewardRmsError(const TokenWorld& world, std::span<const double> a, std::span<const double> b);
 AlignProblem MakeAlignProblem(const AlignProblemOptions& options);
 
 enum class AlignMethod { kPpo, kDpo, kIpo };
@@ -66,6 +81,10 @@ struct AlignMetrics {
   double reward = 0.0;        ///< (1/P) sum_x E_{pi}[R(x, y)]
   double kl_reference = 0.0;  ///< (1/P) sum_x KL(pi || pi_ref)
   double kl_target = 0.0;     ///< (1/P) sum_x KL(pi || target): pi* for PPO and DPO, the IPO optimum for IPO
+  double true_reward = 0.0;   ///< (1/P) sum_x E_{pi}[R_true(x, y)] (= reward without a reward model)
+  /// (1/P) sum_x KL(pi || pi*_true), pi* of the true reward at this beta (= kl_target for PPO and
+  /// DPO without a reward model).
+  double kl_true_target = 0.0;
 };
 
 /// The policy starts at pi_ref (logits = log pi_ref), as RLHF fine-tuning does.
@@ -98,6 +117,7 @@ class AlignTrainer {
   std::vector<double> sampler_log_probs_;
   std::vector<double> pair_weights_;  ///< data set or population, as WeightedPreferenceLoss takes them
   std::vector<double> target_;
+  std::vector<double> true_target_;  ///< pi* of the true reward
   double last_loss_ = 0.0;
   int steps_done_ = 0;
 };
