@@ -81,7 +81,7 @@ step "MPPI: swing the continuous-force cart-pole up and balance it (CartPoleSwin
   "$CAI" plan mppi --env CartPoleSwingUp-v0 --samples 1000 --horizon 50 --seed 0 --svg "$OUT/mppi_cartpole.svg"
 
 rm -rf "$OUT/pets_pendulum"
-step "PETS: learn Pendulum-v1's dynamics (probabilistic ensemble) and plan through it with MPPI (3 short episodes)" \
+step "PETS: learn Pendulum-v1's dynamics (probabilistic ensemble) and plan through it with MPPI (3 short episodes: too little data to swing up; 10 full episodes do, bench/pets_results.md)" \
   "$CAI" train pets --env Pendulum-v1 --episodes 3 --episode-length 100 --samples 200 --horizon 20 --members 3 \
   --gradient-steps 300 --seed 0 --no-progress --out "$OUT/pets_pendulum"
 
