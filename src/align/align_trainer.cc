@@ -196,17 +196,22 @@ AlignMetrics AlignTrainer::Step() {
   return Evaluate();
 }
 
-AlignMetrics AlignTrainer::Evaluate() const {
-  const std::vector<double> log_probs = policy_.ResponseLogProbs();
+AlignMetrics MeasureAlignment(const AlignProblem& problem, std::span<const double> log_probs,
+                              std::span<const double> target, std::span<const double> true_target, int step,
+                              double loss) {
   AlignMetrics m;
-  m.step = steps_done_;
-  m.loss = last_loss_;
-  m.reward = MeanReward(problem_.world, log_probs, problem_.reward);
-  m.kl_reference = MeanSequenceKl(problem_.world, log_probs, problem_.reference_log_probs);
-  m.kl_target = MeanSequenceKl(problem_.world, log_probs, target_);
-  m.true_reward = MeanReward(problem_.world, log_probs, problem_.true_reward);
-  m.kl_true_target = MeanSequenceKl(problem_.world, log_probs, true_target_);
+  m.step = step;
+  m.loss = loss;
+  m.reward = MeanReward(problem.world, log_probs, problem.reward);
+  m.kl_reference = MeanSequenceKl(problem.world, log_probs, problem.reference_log_probs);
+  m.kl_target = MeanSequenceKl(problem.world, log_probs, target);
+  m.true_reward = MeanReward(problem.world, log_probs, problem.true_reward);
+  m.kl_true_target = MeanSequenceKl(problem.world, log_probs, true_target);
   return m;
+}
+
+AlignMetrics AlignTrainer::Evaluate() const {
+  return MeasureAlignment(problem_, policy_.ResponseLogProbs(), target_, true_target_, steps_done_, last_loss_);
 }
 
 nlohmann::json AlignTrainer::Checkpoint() const {

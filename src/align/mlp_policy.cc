@@ -130,16 +130,7 @@ AlignMetrics MlpPreferenceTrainer::Step() {
 }
 
 AlignMetrics MlpPreferenceTrainer::Evaluate() const {
-  const std::vector<double> log_probs = policy_.ResponseLogProbs();
-  AlignMetrics m;
-  m.step = steps_done_;
-  m.loss = last_loss_;
-  m.reward = MeanReward(problem_.world, log_probs, problem_.reward);
-  m.kl_reference = MeanSequenceKl(problem_.world, log_probs, problem_.reference_log_probs);
-  m.kl_target = MeanSequenceKl(problem_.world, log_probs, target_);
-  m.true_reward = MeanReward(problem_.world, log_probs, problem_.true_reward);
-  m.kl_true_target = MeanSequenceKl(problem_.world, log_probs, true_target_);
-  return m;
+  return MeasureAlignment(problem_, policy_.ResponseLogProbs(), target_, true_target_, steps_done_, last_loss_);
 }
 
 }  // namespace cai::align

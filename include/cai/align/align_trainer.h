@@ -87,6 +87,13 @@ struct AlignMetrics {
   double kl_true_target = 0.0;
 };
 
+/// The metrics of a policy with response log-probabilities `log_probs` (prompt-major, as
+/// TokenWorld enumerates them): E[R], KL to pi_ref and to `target`, and the same against the true
+/// reward and `true_target`; `step` and `loss` are copied in.
+AlignMetrics MeasureAlignment(const AlignProblem& problem, std::span<const double> log_probs,
+                              std::span<const double> target, std::span<const double> true_target, int step,
+                              double loss);
+
 /// The policy starts at pi_ref (logits = log pi_ref), as RLHF fine-tuning does.
 class AlignTrainer {
  public:
