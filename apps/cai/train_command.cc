@@ -13,6 +13,7 @@
 #include "cai/core/error.h"
 #include "cai/env/environment.h"
 #include "cai/core/file.h"
+#include "cai/io/policy_file.h"
 #include "cai/io/training_run.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
@@ -304,58 +305,6 @@ void AddTrainSoftQ(CLI::App& train) {
   });
 }
 
-// The deterministic policy in a policy file, by the algorithm that wrote it; checks it fits `env`.
-std::unique_ptr<rl::Policy> LoadPolicy(const nn::SafetensorsFile& f, const std::string& name, const env::Environment& env) {
-  const auto it = f.metadata.find("algorithm");
-  const std::string algorithm = it == f.metadata.end() ? std::string("sac") : it->second;
-  int observation_dim = 0, action_dim = 0;
-  std::unique_ptr<rl::Policy> policy;
-  if (algorithm == "sac") {
-    auto gaussian = std::make_shared<rl::SquashedGaussianPolicy>(rl::LoadSquashedGaussianPolicy(f));
-    observation_dim = gaussian->observation_dim();
-    action_dim = gaussian->action_dim();
-    struct Owning : rl::Policy {
-      std::shared_ptr<rl::SquashedGaussianPolicy> owner;
-      rl::DeterministicSquashedGaussian det;
-      explicit Owning(std::shared_ptr<rl::SquashedGaussianPolicy> p) : owner(std::move(p)), det(*owner) {}
-      void Act(std::span<const float> o, std::span<double> a) override { det.Act(o, a); }
-    };
-    policy = std::make_unique<Owning>(gaussian);
-  } else if (algorithm == "soft-q") {
-    const nn::MlpSpec spec = nn::ReadMlpSpec(f, "q");
-    observation_dim = spec.input_dim;
-    action_dim = 1;
-    if (!env.action_space().is_discrete() || env.action_space().n() != spec.output_dim) {
-      throw Error(fmt::format("{}: Q network has {} outputs but {} has action space {}", name, spec.output_dim,
-                              env.name(), env.action_space().ToString()));
-    }
-    policy = rl::LoadSoftQPolicy(f);
-  } else if (algorithm == "maxent-pg") {
-    const nn::MlpSpec spec = nn::ReadMlpSpec(f, "actor");
-    observation_dim = spec.input_dim;
-    action_dim = env.action_dim();
-    const bool categorical = f.metadata.count("policy") && f.metadata.at("policy") == "categorical";
-    if (categorical != env.action_space().is_discrete() ||
-        (categorical && spec.output_dim != env.action_space().n()) || (!categorical && spec.output_dim != env.action_dim())) {
-      throw Error(fmt::format("{}: {} policy with {} outputs does not fit {} (action space {})", name,
-                              categorical ? "categorical" : "Gaussian", spec.output_dim, env.name(),
-                              env.action_space().ToString()));
-    }
-    policy = rl::LoadActorCriticPolicy(f);
-  } else if (algorithm == "pets") {
-    policy = planning::LoadPetsPolicy(f);  // MPPI through the saved ensemble, for the file's env
-    observation_dim = env.observation_dim();
-    action_dim = env.action_dim();
-  } else {
-    throw Error(fmt::format("{}: metadata \"algorithm\" is \"{}\" (expected sac, soft-q, maxent-pg or pets)", name, algorithm));
-  }
-  if (observation_dim != env.observation_dim() || action_dim != env.action_dim()) {
-    throw Error(fmt::format("{}: policy is {} -> {} but {} is {} -> {}", name, observation_dim, action_dim, env.name(),
-                            env.observation_dim(), env.action_dim()));
-  }
-  return policy;
-}
-
 // Flags of `cai train maxent-pg`. Every actor-critic option is a flag.
 struct MaxEntPgArgs {
   CommonArgs common = Defaults("CartPole-v1", 200000);
@@ -569,20 +518,11 @@ void AddEval(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "seed of the first episode")->capture_default_str();
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([args]() {
-    const std::filesystem::path p = args->run;
-    const std::filesystem::path file = std::filesystem::is_directory(p) ? p / "policy.safetensors" : p;
-    if (!std::filesystem::exists(file)) {
-      throw Error(fmt::format("{}: no such file (has the run finished? a run writes policy.safetensors at the end)",
-                              file.string()));
-    }
-    const nn::SafetensorsFile f = nn::LoadSafetensors(file);
-    const auto env_it = f.metadata.find("env");
-    if (env_it == f.metadata.end()) throw Error(fmt::format("{}: metadata \"env\" is missing", file.string()));
-    auto env = env::MakeEnvironment(env_it->second);
-    const std::unique_ptr<rl::Policy> policy = LoadPolicy(f, file.string(), *env);
-    const rl::EvaluationResult e = rl::EvaluatePolicy(*policy, *env, args->episodes, args->seed);
+    io::PolicyFile pf = io::LoadPolicyFile(args->run);
+    auto env = env::MakeEnvironment(pf.env);
+    const rl::EvaluationResult e = rl::EvaluatePolicy(*pf.policy, *env, args->episodes, args->seed);
     if (args->json) {
-      std::printf("%s\n", nlohmann::json({{"env", env_it->second},
+      std::printf("%s\n", nlohmann::json({{"env", pf.env},
                                           {"episodes", args->episodes},
                                           {"mean_return", e.mean_return},
                                           {"std_return", e.std_return},
@@ -592,7 +532,7 @@ void AddEval(CLI::App& app) {
       return;
     }
     std::printf("%s, %d deterministic episodes: mean return %.2f +- %.2f (min %.2f, max %.2f)\n",
-                env_it->second.c_str(), args->episodes, e.mean_return, e.std_return,
+                pf.env.c_str(), args->episodes, e.mean_return, e.std_return,
                 *std::min_element(e.returns.begin(), e.returns.end()),
                 *std::max_element(e.returns.begin(), e.returns.end()));
   });

@@ -21,6 +21,17 @@ const env::Space& BoxActions(const env::Environment& env) {
   return space;
 }
 
+// Both environments must exist and have the same spaces (the evaluation copy is the same task).
+void CheckPair(const std::unique_ptr<env::Environment>& env, const std::unique_ptr<env::Environment>& eval_env) {
+  if (!env || !eval_env) throw Error("SacTrainer: the training and evaluation environments must not be null");
+  if (env->observation_dim() != eval_env->observation_dim() ||
+      env->action_space().ToString() != eval_env->action_space().ToString()) {
+    throw Error(fmt::format("SacTrainer: the evaluation environment ({} -> {}) differs from the training one ({} -> {})",
+                            eval_env->observation_space().ToString(), eval_env->action_space().ToString(),
+                            env->observation_space().ToString(), env->action_space().ToString()));
+  }
+}
+
 }  // namespace
 
 void DeterministicSquashedGaussian::Act(std::span<const float> observation, std::span<double> action) {
@@ -29,15 +40,20 @@ void DeterministicSquashedGaussian::Act(std::span<const float> observation, std:
 }
 
 SacTrainer::SacTrainer(std::string environment, const SacOptions& options, std::int64_t total_steps)
-    : env_name_(std::move(environment)),
-      env_(env::MakeEnvironment(env_name_)),
-      eval_env_(env::MakeEnvironment(env_name_)),
-      agent_(env_->observation_dim(), BoxActions(*env_).low(), BoxActions(*env_).high(), options),
+    : SacTrainer(env::MakeEnvironment(environment), env::MakeEnvironment(environment), options, total_steps) {}
+
+SacTrainer::SacTrainer(std::unique_ptr<env::Environment> env, std::unique_ptr<env::Environment> eval_env,
+                       const SacOptions& options, std::int64_t total_steps)
+    : env_(std::move(env)),
+      eval_env_(std::move(eval_env)),
+      agent_((CheckPair(env_, eval_env_), env_->observation_dim()), BoxActions(*env_).low(),
+             BoxActions(*env_).high(), options),
       total_steps_(total_steps),
       observation_(env_->observation_dim()),
       next_observation_(env_->observation_dim()),
       squashed_(env_->action_dim()),
       action_(env_->action_dim()) {
+  env_name_ = std::string(env_->name());
   if (total_steps < 1) {
     throw Error(fmt::format("--steps: {} is invalid (expected an integer >= 1)", total_steps));
   }

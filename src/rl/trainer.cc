@@ -36,6 +36,15 @@ EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episo
   return result;
 }
 
+std::int64_t RunSteps(Trainer& trainer, std::int64_t steps, bool finish_episode, std::vector<EpisodeStats>& finished) {
+  if (steps < 0) throw Error(fmt::format("steps: {} is invalid (expected an integer >= 0)", steps));
+  const std::int64_t start = trainer.step();
+  while (trainer.step() - start < steps || (finish_episode && !trainer.can_checkpoint())) {
+    for (const EpisodeStats& e : trainer.Step()) finished.push_back(e);
+  }
+  return trainer.step() - start;
+}
+
 void SaveEpisodeStart(nn::SafetensorsFile& file, const env::Environment& env, std::span<const float> observation,
                       std::int64_t step, std::int64_t episodes) {
   nn::PutRngState(file, "trainer.env_rng", env.rng().SaveState());

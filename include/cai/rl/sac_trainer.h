@@ -28,6 +28,10 @@ class SacTrainer : public Trainer {
   /// space; throws cai::Error otherwise (naming the space) or for invalid options / total_steps < 1.
   /// The training environment is reset with options.seed; evaluation uses its own copy.
   SacTrainer(std::string environment, const SacOptions& options, std::int64_t total_steps);
+  /// Any environment with a bounded Box action space (e.g. one written in Python): `env` for
+  /// training, `eval_env` (same spaces) for Evaluate. The run's "env" is env->name().
+  SacTrainer(std::unique_ptr<env::Environment> env, std::unique_ptr<env::Environment> eval_env,
+             const SacOptions& options, std::int64_t total_steps);
 
   std::string algorithm() const override { return "sac"; }
   std::int64_t step() const override { return step_; }

@@ -78,6 +78,12 @@ class Trainer {
   virtual nlohmann::json Config() const = 0;
 };
 
+/// Calls trainer.Step() until `steps` more environment steps have been taken (vector learners may
+/// overshoot by less than one round) and, if `finish_episode`, on until trainer.can_checkpoint()
+/// (so that a checkpoint can be saved). Appends the episodes that ended to `finished`; returns the
+/// steps taken. Throws cai::Error unless steps >= 0. The loop behind the Python module's learn().
+std::int64_t RunSteps(Trainer& trainer, std::int64_t steps, bool finish_episode, std::vector<EpisodeStats>& finished);
+
 /// Checkpoint pieces of single-environment learners that checkpoint right after a reset: the
 /// simulator's state and generator, the first observation of the new episode and the step/episode
 /// counters ("trainer.*" tensors).
