@@ -17,6 +17,7 @@ release: deps
 # The tour of every capability built so far, on built-in problems.
 demo: release
 	bash scripts/demo.sh $(RELEASE_DIR)/apps/cai/cai
+	bash scripts/demo-python.sh
 
 # The whole test suite: warnings are errors, assertions on (RelWithDebInfo without NDEBUG).
 test: deps

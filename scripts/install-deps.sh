@@ -13,6 +13,7 @@ packages=(
   libbenchmark-dev     # micro-benchmarks in bench/
   python3 python3-numpy python3-scipy  # NumPy/SciPy peer in bench/, reference checks
   python3-venv python3-pip  # test-venv: safetensors and tensorboard readers from PyPI (tests only)
+  python3-dev          # Python.h: the extension module of the Python package (pip install .)
 )
 
 missing=()
