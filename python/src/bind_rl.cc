@@ -147,7 +147,7 @@ CAI_PYTHON_BINDINGS(30, rl) {
         nn::SaveSafetensors(path, f);
       }, py::arg("path"), "Writes the policy alone: loadable by `cai eval`, load_policy() and safetensors/PyTorch.");
 
-  py::class_<rl::SacTrainer, rl::Trainer>(m, "SacTrainer")
+  py::class_<rl::SacTrainer, rl::Trainer>(m, "SacTrainer", "SAC (the trainer behind cai.SAC and `cai train sac`).")
       .def(py::init([](const std::string& env, const py::object& options, std::int64_t total_steps) {
              return std::make_unique<rl::SacTrainer>(env, rl::SacOptionsFromJson(JsonFrom(options)), total_steps);
            }),
@@ -169,7 +169,7 @@ CAI_PYTHON_BINDINGS(30, rl) {
       .def_property_readonly("temperature", [](rl::SacTrainer& t) { return t.agent().temperature(); })
       .def_property_readonly("replay_size", [](rl::SacTrainer& t) { return t.agent().buffer().size(); });
 
-  py::class_<rl::SoftQTrainer, rl::Trainer>(m, "SoftQTrainer")
+  py::class_<rl::SoftQTrainer, rl::Trainer>(m, "SoftQTrainer", "Soft DQN (the trainer behind cai.SoftDQN and `cai train soft-q`).")
       .def(py::init([](const std::string& env, const py::object& options, std::int64_t total_steps) {
              return std::make_unique<rl::SoftQTrainer>(env, rl::SoftQOptionsFromJson(JsonFrom(options)), total_steps);
            }),
@@ -187,7 +187,7 @@ CAI_PYTHON_BINDINGS(30, rl) {
       }, py::arg("observation"), py::arg("deterministic") = true)
       .def_property_readonly("temperature", [](rl::SoftQTrainer& t) { return t.agent().temperature(); });
 
-  py::class_<rl::ActorCriticTrainer, rl::Trainer>(m, "ActorCriticTrainer")
+  py::class_<rl::ActorCriticTrainer, rl::Trainer>(m, "ActorCriticTrainer", "The MaxEnt actor-critic (behind cai.MaxEntActorCritic and `cai train maxent-pg`).")
       .def(py::init([](const std::string& env, const py::object& options, std::int64_t total_steps) {
              return std::make_unique<rl::ActorCriticTrainer>(env, rl::ActorCriticOptionsFromJson(JsonFrom(options)),
                                                              total_steps);

@@ -109,7 +109,9 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "cai's C++ core (control as inference). Use the `cai` package, which wraps this module.";
   // cai::Error (bad input: the message names the field, the value and what was expected) arrives
   // in Python as cai.CaiError, a subclass of ValueError.
-  py::register_exception<cai::Error>(m, "CaiError", PyExc_ValueError);
+  auto& error = py::register_exception<cai::Error>(m, "CaiError", PyExc_ValueError);
+  error.attr("__doc__") = "Bad input (an argument, option, file or array): the message names the field, the value "
+                          "and what was expected. A ValueError.";
   auto& registry = cai::python::Registry();
   std::stable_sort(registry.begin(), registry.end(),
                    [](const auto& a, const auto& b) { return a.order < b.order; });

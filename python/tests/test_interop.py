@@ -11,7 +11,7 @@ from safetensors.numpy import load_file
 
 import cai
 
-SMALL = ["--hidden", "32,32", "--learning-starts", "100", "--batch-size", "64"]
+SMALL = ["--hidden", "32,32", "--learning-starts", "100", "--batch", "64"]
 
 
 def run(cmd):
@@ -22,11 +22,12 @@ def run(cmd):
 def test_cli_run_loads_in_python(cai_cli, tmp_path):
     out = tmp_path / "run"
     run([cai_cli, "train", "sac", "--env", "Pendulum-v1", "--steps", "400", "--seed", "2", "--out", str(out),
-         "--no-progress", "--eval-episodes", "2", "--json", *SMALL])
+         "--no-progress", "--eval-episodes", "2", "--checkpoint-every", "200", "--json", *SMALL])
     policy = cai.load_policy(str(out))
     assert (policy.env, policy.algorithm) == ("Pendulum-v1", "sac")
-    model = cai.SAC.load(out)  # the run's checkpoint, as `cai train --resume` would read it
-    assert model.num_timesteps == 400
+    model = cai.SAC.load(out)  # the run's last checkpoint (step 200), as `cai train --resume` reads it
+    assert model.num_timesteps == 200
+    model.learn(200)  # continued in Python: the same network as the CLI's uninterrupted run
     obs = np.random.default_rng(1).normal(size=(8, 3)).astype(np.float32)
     np.testing.assert_array_equal(policy.act(obs), model.predict(obs, deterministic=True)[0])
     cli_eval = json.loads(run([cai_cli, "eval", str(out), "--episodes", "3", "--json"]))
@@ -43,10 +44,12 @@ def test_python_policy_runs_under_cai_eval(cai_cli, tmp_path):
 
 
 def test_python_run_directory_matches_cli(cai_cli, tmp_path):
-    py = cai.train("sac", "Pendulum-v1", 400, tmp_path / "py", seed=3, eval_episodes=2, hidden=[32, 32],
+    py = cai.train("sac", "Pendulum-v1", 400, tmp_path / "py", seed=3, eval_episodes=2, checkpoint_interval=200,
+                   hidden=[32, 32],
                    learning_starts=100, batch_size=64)
     cli = json.loads(run([cai_cli, "train", "sac", "--env", "Pendulum-v1", "--steps", "400", "--seed", "3",
-                          "--out", str(tmp_path / "cli"), "--no-progress", "--eval-episodes", "2", "--json", *SMALL]))
+                          "--out", str(tmp_path / "cli"), "--no-progress", "--eval-episodes", "2", "--checkpoint-every", "200",
+                          "--json", *SMALL]))
     # Same code, same seed: the same final evaluation to the last bit.
     assert (py["mean_return"], py["std_return"]) == (cli["eval_mean_return"], cli["eval_std_return"])
     for name in ("config.json", "metrics.csv", "policy.safetensors", "eval.json", "checkpoint.safetensors"):
