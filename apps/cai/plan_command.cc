@@ -17,6 +17,7 @@
 #include "cai/env/mountain_car_continuous.h"
 #include "cai/env/pendulum.h"
 #include "cai/planning/mppi.h"
+#include "cai/planning/pendulum_value.h"
 #include "commands.h"
 
 namespace cai::cli {
@@ -28,6 +29,7 @@ struct PlanArgs {
   std::vector<double> noise = {1.0};
   int steps = 0;  // 0: the environment's time limit
   double energy_weight = 0.0;
+  int value_grid = 0;  // Pendulum-v1: terminal value by value iteration on a value_grid^2 grid (0: none)
   std::string smoothing = "none";
   bool random_start = false;
   std::string out, svg;
@@ -118,6 +120,12 @@ void RunPlan(const PlanArgs& a) {
     throw Error(fmt::format("--energy-weight: {} is for Pendulum-v1 and MountainCarContinuous-v0 (--env is {})",
                             a.energy_weight, a.env));
   }
+  if (a.value_grid != 0 && a.env != "Pendulum-v1") {
+    throw Error(fmt::format("--value-grid: {} is for Pendulum-v1 (--env is {})", a.value_grid, a.env));
+  }
+  if (a.value_grid != 0 && (a.value_grid < 8 || a.value_grid > 4096)) {
+    throw Error(fmt::format("--value-grid: {} is invalid (expected 0 for none, or an integer in [8, 4096])", a.value_grid));
+  }
   planning::MppiOptions o = a.o;
   o.noise_std = a.noise;
   if (a.smoothing == "none") {
@@ -131,11 +139,19 @@ void RunPlan(const PlanArgs& a) {
   }
   const Task task = TaskOf(a.env);
   std::unique_ptr<env::Environment> environment = env::MakeEnvironment(a.env);
+  std::shared_ptr<const planning::PendulumValueTable> value_table;
+  if (a.value_grid > 0) {
+    planning::PendulumValueOptions vo;
+    vo.angle_bins = vo.velocity_bins = a.value_grid;
+    value_table = planning::PendulumValueTable::Solve(vo);
+  }
   std::unique_ptr<planning::BatchedDynamics> model;
   if (a.env != "CartPoleSwingUp-v0") {
     try {
       if (a.env == "Pendulum-v1") {
-        model = std::make_unique<planning::BatchedPendulum>(10.0, a.energy_weight);
+        auto pendulum = std::make_unique<planning::BatchedPendulum>(10.0, a.energy_weight);
+        pendulum->set_terminal_value(value_table);
+        model = std::move(pendulum);
       } else {
         model = std::make_unique<planning::BatchedMountainCarContinuous>(
             planning::MountainCarModelOptions{.energy_weight = a.energy_weight});
@@ -223,6 +239,7 @@ void RunPlan(const PlanArgs& a) {
     summary["steps_to_goal"] = or_null(goal_step);
   }
   if (a.env != "CartPoleSwingUp-v0") summary["energy_weight"] = a.energy_weight;
+  if (a.env == "Pendulum-v1") summary["value_grid"] = a.value_grid;
   if (!a.out.empty()) {
     nlohmann::json j = summary;
     j["format"] = "cai.mppi_trajectory/1";
@@ -286,6 +303,10 @@ void AddPlanCommand(CLI::App& app) {
   cmd->add_option("--energy-weight", a.energy_weight,
                   "Pendulum-v1, MountainCarContinuous-v0: weight of the model's terminal energy reward (a cost-to-go "
                   "heuristic for short horizons; 0: none)")
+      ->capture_default_str();
+  cmd->add_option("--value-grid", a.value_grid,
+                  "Pendulum-v1: add a terminal value V(s_T), the discounted optimal value by exact value iteration "
+                  "on an N x N grid over (theta, theta_dot) (e.g. 151; 0: none)")
       ->capture_default_str();
   cmd->add_option("--seed", a.o.seed, "seed of the planner noise (and of the reset with --random-start)")->capture_default_str();
   cmd->add_flag("--random-start", a.random_start, "Pendulum-v1: seeded Gymnasium reset instead of the hanging state (the other tasks always start "

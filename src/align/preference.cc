@@ -143,7 +143,9 @@ std::vector<double> PopulationPairWeights(const TokenWorld& world, std::span<con
     const std::size_t base = static_cast<std::size_t>(x) * r_count;
     for (std::size_t y = 0; y < r_count; ++y) {
       for (std::size_t z = 0; z < r_count; ++z) {
-        w[(base + y) * r_count + z] = std::exp(sampler_log_probs[base + y] + sampler_log_probs[base + z]) *
+        // (y, z) is drawn in either order and labelled y > z with probability p(y > z): 2 mu(y) mu(z)
+        // p(y > z) (on the diagonal mu(y)^2, since p(y > y) = 1/2), so the weights sum to 1 as a data set's do.
+        w[(base + y) * r_count + z] = 2.0 * std::exp(sampler_log_probs[base + y] + sampler_log_probs[base + z]) *
                                       BradleyTerryProbability(reward[base + y], reward[base + z]) / world.num_prompts();
       }
     }

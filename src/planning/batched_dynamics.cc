@@ -1,4 +1,5 @@
 #include "cai/planning/batched_dynamics.h"
+#include "cai/planning/pendulum_value.h"
 
 #include <algorithm>
 #include <cmath>
@@ -66,6 +67,7 @@ CAI_PLANNING_KERNEL void PendulumEnergyKernel(const float* __restrict theta, con
 }  // namespace
 
 void BatchedPendulum::AddTerminalReward(ConstBatchView states, std::span<float> rewards) const {
+  if (terminal_value_) terminal_value_->AddTo(states, rewards, 1.0f);
   if (energy_weight_ == 0.0) return;
   PendulumEnergyKernel(states.row(0), states.row(1), rewards.data(), rewards.size(), static_cast<float>(energy_weight_),
                        static_cast<float>(1.5 * gravity_));

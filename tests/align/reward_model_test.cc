@@ -7,6 +7,7 @@
 #include "cai/align/align_trainer.h"
 #include "cai/align/preference.h"
 #include "cai/core/error.h"
+#include "cai/core/rng.h"
 
 namespace cai::align {
 namespace {
@@ -20,6 +21,35 @@ double MaxCentredError(const TokenWorld& world, const std::vector<double>& fitte
     for (std::size_t y = 0; y < r_count; ++y) worst = std::max(worst, std::abs(fitted[base + y] - (truth[base + y] - mean)));
   }
   return worst;
+}
+
+// The population weights are the expectation of a sampled data set's weights (they once summed to
+// 1/2: a pair drawn in either order was counted once).
+TEST(RewardModel, PopulationWeightsAreTheExpectationOfSampledWeights) {
+  const TokenWorld world({2, 3, 2});
+  const std::vector<double> reward = MakeReward(world, "random", 3);
+  std::vector<double> mu(reward.size());
+  for (std::size_t i = 0; i < mu.size(); ++i) mu[i] = std::log(0.5 + 0.1 * static_cast<double>(i % 3));
+  // Normalise mu per prompt.
+  const auto r_count = static_cast<std::size_t>(world.num_responses());
+  for (int x = 0; x < world.num_prompts(); ++x) {
+    double z = 0;
+    for (std::size_t y = 0; y < r_count; ++y) z += std::exp(mu[x * r_count + y]);
+    for (std::size_t y = 0; y < r_count; ++y) mu[x * r_count + y] -= std::log(z);
+  }
+  const std::vector<double> population = PopulationPairWeights(world, mu, reward);
+  double total = 0;
+  for (double w : population) total += w;
+  EXPECT_NEAR(total, 1.0, 1e-12);
+  Rng rng(3);
+  const int n = 100000;
+  const std::vector<double> sampled = PairWeights(world, SamplePreferencePairs(world, mu, reward, n, rng));
+  ASSERT_EQ(sampled.size(), population.size());
+  for (std::size_t i = 0; i < population.size(); ++i) {
+    // Binomial standard error of a frequency over all num_prompts * n pairs; 5 sigma.
+    const double se = std::sqrt(population[i] * (1 - population[i]) / (world.num_prompts() * n));
+    EXPECT_NEAR(sampled[i], population[i], 5 * se + 1e-12) << i;
+  }
 }
 
 TEST(RewardModel, BradleyTerryGradientMatchesFiniteDifferences) {

@@ -67,11 +67,12 @@ double WeightedPreferenceLoss(const TokenWorld& world, const PreferenceObjective
                               std::span<const double> pair_weights, std::span<double> d_log_probs);
 /// pair_weights of a data set: count of (x, chosen, rejected) / number of pairs.
 std::vector<double> PairWeights(const TokenWorld& world, std::span<const PreferencePair> pairs);
-/// pair_weights of the population: mu(y|x) mu(y'|x) p(y > y' | x) / num_prompts.
+/// pair_weights of the population, the expectation of PairWeights(SamplePreferencePairs(...)):
+/// 2 mu(y|x) mu(y'|x) p(y > y' | x) / num_prompts (a pair is drawn in either order), summing to 1.
 std::vector<double> PopulationPairWeights(const TokenWorld& world, std::span<const double> sampler_log_probs,
                                           std::span<const double> reward);
 
-/// The infinite-data loss: (1 / P) sum_x sum_{y, y'} mu(y|x) mu(y'|x) p(y > y' | x) loss(h(y, y')),
+/// The infinite-data loss: (1 / P) sum_x sum_{y, y'} 2 mu(y|x) mu(y'|x) p(y > y' | x) loss(h(y, y')),
 /// the expectation of SampledPreferenceLoss under SamplePreferencePairs; same gradient convention.
 double PopulationPreferenceLoss(const TokenWorld& world, const PreferenceObjective& objective,
                                 std::span<const double> log_probs, std::span<const double> reference_log_probs,

@@ -11,6 +11,8 @@
 
 namespace cai::planning {
 
+class PendulumValueTable;
+
 /// A structure-of-arrays batch: row i (one state or action coordinate) starts at data + i * stride
 /// and holds one entry per system. The number of systems is given separately.
 struct BatchView {
@@ -77,10 +79,16 @@ class BatchedPendulum final : public BatchedDynamics {
   void AddTerminalReward(ConstBatchView states, std::span<float> rewards) const override;
   double gravity() const { return gravity_; }
   double energy_weight() const { return energy_weight_; }
+  /// Adds V(s_T) from `table` (include/cai/planning/pendulum_value.h: the discounted optimal value
+  /// by exact value iteration on a grid) to every rollout's return, on top of any energy reward;
+  /// nullptr removes it. The table is shared, read-only.
+  void set_terminal_value(std::shared_ptr<const PendulumValueTable> table) { terminal_value_ = std::move(table); }
+  const std::shared_ptr<const PendulumValueTable>& terminal_value() const { return terminal_value_; }
 
  private:
   double gravity_;
   double energy_weight_;
+  std::shared_ptr<const PendulumValueTable> terminal_value_;
   float low_ = -2.0f;
   float high_ = 2.0f;
 };
