@@ -133,9 +133,24 @@ def test_bradley_terry_labels():
     mixed = pairs[pairs[:, 1] != pairs[:, 2]]
     frac = np.mean(mixed[:, 1] == 1)
     assert frac == pytest.approx(1 / (1 + np.exp(-1.0)), abs=0.02)
+    # The data set's weights match the population's up to normalisation (see the xfail below).
     pop = cai.align.population_pair_weights(w, mu, r)
-    assert pop.sum() == pytest.approx(1.0)
-    np.testing.assert_allclose(cai.align.pair_weights(w, pairs), pop, atol=0.01)
+    np.testing.assert_allclose(cai.align.pair_weights(w, pairs), pop / pop.sum(), atol=0.01)
+
+
+@pytest.mark.xfail(strict=True, reason="library: PopulationPairWeights / PopulationPreferenceLoss are half the "
+                   "expectation of the sampled data set's weights / loss (they sum to 1/2, not 1), although "
+                   "preference.h documents the population loss as that expectation")
+def test_population_loss_is_expectation_of_sampled_loss(problem):
+    w = problem.world
+    ref = problem.reference_log_probs
+    mu = cai.align.sampler_log_probs(w, "reference", ref)
+    lp = ref + 0.3 * np.random.default_rng(0).normal(size=ref.shape)
+    lp -= np.log(np.exp(lp).sum(axis=1, keepdims=True))
+    pairs = cai.align.sample_preference_pairs(w, mu, problem.reward, per_prompt=100000, seed=1)
+    sampled, _ = cai.align.preference_loss(w, lp, ref, pairs, "dpo", 1.0)
+    population, _ = cai.align.population_preference_loss(w, lp, ref, mu, problem.reward, "dpo", 1.0)
+    assert population == pytest.approx(sampled, rel=0.02)
 
 
 def test_dpo_on_population_preferences_reaches_pi_star(problem):
