@@ -140,12 +140,13 @@ CAI_PYTHON_BINDINGS(70, align) {
              ValidateTokenWorldOptions(o);
              return TokenWorld(o);
            }),
-           py::arg("num_prompts") = 2, py::arg("vocab_size") = 3, py::arg("max_length") = 3)
-      .def_property_readonly("num_prompts", &TokenWorld::num_prompts)
-      .def_property_readonly("vocab_size", &TokenWorld::vocab_size)
-      .def_property_readonly("max_length", &TokenWorld::max_length)
-      .def_property_readonly("num_nodes", &TokenWorld::num_nodes)
-      .def_property_readonly("num_responses", &TokenWorld::num_responses)
+           py::arg("num_prompts") = 2, py::arg("vocab_size") = 3, py::arg("max_length") = 3,
+           "Validated: num_prompts >= 1, vocab_size >= 2 (token 0 is the end token), max_length >= 1.")
+      .def_property_readonly("num_prompts", &TokenWorld::num_prompts, "P.")
+      .def_property_readonly("vocab_size", &TokenWorld::vocab_size, "V (token 0 ends a response).")
+      .def_property_readonly("max_length", &TokenWorld::max_length, "The most tokens in a response.")
+      .def_property_readonly("num_nodes", &TokenWorld::num_nodes, "N: unfinished prefixes (node 0 is the empty one).")
+      .def_property_readonly("num_responses", &TokenWorld::num_responses, "Y: complete responses.")
       .def("depth", &TokenWorld::depth, py::arg("node"), "The length of prefix `node`.")
       .def("child", &TokenWorld::Child, py::arg("node"), py::arg("token"),
            "The node reached by emitting `token` at `node`, or -1 if that finishes the response.")
@@ -176,7 +177,7 @@ CAI_PYTHON_BINDINGS(70, align) {
                       p.logits() = DoublesFrom(v, "logits", {P(p.world()), p.world().num_nodes(), p.world().vocab_size()});
                     },
                     "The logits, shape (P, N, V).")
-      .def_property_readonly("world", &TabularPolicy::world)
+      .def_property_readonly("world", &TabularPolicy::world, "The TokenWorld.")
       .def("token_probabilities", [](const TabularPolicy& p) { return TokenArray(p.world(), p.TokenProbabilities()); },
            "Next-token probabilities, shape (P, N, V).")
       .def("response_log_probs", [](const TabularPolicy& p) { return ResponseArray(p.world(), p.ResponseLogProbs()); },
@@ -407,7 +408,7 @@ CAI_PYTHON_BINDINGS(70, align) {
            py::arg("seed") = 1, py::arg("reward_model_pairs") = 0,
            "As `cai align`: reward is a make_reward name; reward_model_pairs N > 0 optimises a reward model fitted "
            "to N Bradley-Terry pairs per prompt instead of the true reward.")
-      .def_readonly("world", &AlignProblem::world)
+      .def_readonly("world", &AlignProblem::world, "The TokenWorld.")
       .def_readonly("reference", &AlignProblem::reference, "pi_ref as a TabularPolicy.")
       .def_property_readonly("reference_log_probs", [](const AlignProblem& p) {
         return ResponseArray(p.world, p.reference_log_probs);
@@ -455,7 +456,7 @@ CAI_PYTHON_BINDINGS(70, align) {
            "`steps` more iterations (GIL released); a list of the metrics after each.")
       .def("evaluate", [](const AlignTrainer& t) { return MetricsDict(t.Evaluate()); },
            "The metrics of the current policy.")
-      .def_property_readonly("steps_done", &AlignTrainer::steps_done)
+      .def_property_readonly("steps_done", &AlignTrainer::steps_done, "Iterations done so far.")
       .def_property_readonly("policy", [](const AlignTrainer& t) { return TabularPolicy(t.policy()); },
                              "A copy of the current TabularPolicy.")
       .def("response_log_probs", [](const AlignTrainer& t) {

@@ -123,9 +123,9 @@ CAI_PYTHON_BINDINGS(60, irl) {
       .def_property_readonly("kind", [](const FeatureTable& t) {
         return std::string(t.kind == FeatureKind::kState ? "state" : "state_action");
       }, "\"state\" or \"state_action\".")
-      .def_property_readonly("num_states", [](const FeatureTable& t) { return t.num_states; })
-      .def_property_readonly("num_actions", [](const FeatureTable& t) { return t.num_actions; })
-      .def_property_readonly("num_features", [](const FeatureTable& t) { return t.num_features; })
+      .def_property_readonly("num_states", [](const FeatureTable& t) { return t.num_states; }, "S.")
+      .def_property_readonly("num_actions", [](const FeatureTable& t) { return t.num_actions; }, "A.")
+      .def_property_readonly("num_features", [](const FeatureTable& t) { return t.num_features; }, "F.")
       .def_property_readonly("names", [](const FeatureTable& t) {
         std::vector<std::string> n;
         for (int k = 0; k < t.num_features; ++k) n.push_back(t.FeatureName(k));
@@ -169,10 +169,10 @@ CAI_PYTHON_BINDINGS(60, irl) {
   py::class_<Demonstration>(irl, "Demonstration", "One demonstrated trajectory: states and actions of equal length.")
       .def(py::init(&DemonstrationFrom), py::arg("states"), py::arg("actions"),
            "From two integer sequences (their lengths are checked when the demonstrations are used).")
-      .def_property_readonly("states", [](const Demonstration& d) { return IntArray(d.states); })
-      .def_property_readonly("actions", [](const Demonstration& d) { return IntArray(d.actions); })
-      .def("__len__", [](const Demonstration& d) { return d.states.size(); })
-      .def("__eq__", [](const Demonstration& a, const Demonstration& b) { return a == b; })
+      .def_property_readonly("states", [](const Demonstration& d) { return IntArray(d.states); }, "s_0 .. s_{n-1}.")
+      .def_property_readonly("actions", [](const Demonstration& d) { return IntArray(d.actions); }, "a_0 .. a_{n-1}.")
+      .def("__len__", [](const Demonstration& d) { return d.states.size(); }, "The number of steps n.")
+      .def("__eq__", [](const Demonstration& a, const Demonstration& b) { return a == b; }, "Same states and actions.")
       .def("__repr__", [](const Demonstration& d) {
         return fmt::format("<cai.irl.Demonstration: {} steps>", d.states.size());
       });
@@ -270,7 +270,7 @@ CAI_PYTHON_BINDINGS(60, irl) {
            py::arg("initial_theta") = py::none(),
            "Maximises L (optimizer \"lbfgs\" or \"adam\") from initial_theta (None: zeros). Returns a dict: "
            "theta, trace (arrays iteration, evaluations, objective, gradient_norm), converged, iterations, message.")
-      .def_property_readonly("num_parameters", &IrlObjective::num_parameters)
+      .def_property_readonly("num_parameters", &IrlObjective::num_parameters, "The number of features F (size of theta).")
       .def_property_readonly("empirical_features", [](const IrlObjective& o) {
         return ToArray(o.empirical_features(), {o.num_parameters()});
       }, "f_D: the demonstrations' mean discounted feature counts.")
@@ -284,8 +284,9 @@ CAI_PYTHON_BINDINGS(60, irl) {
       .def_property_readonly("start_distribution", [](const IrlObjective& o) {
         return ToArray(o.start_distribution(), {static_cast<py::ssize_t>(o.start_distribution().size())});
       }, "d_0: the empirical distribution of the first states, shape (S,).")
-      .def_property_readonly("workspace_bytes", &IrlObjective::workspace_bytes)
-      .def_property_readonly("checkpoint_interval", &IrlObjective::checkpoint_interval);
+      .def_property_readonly("workspace_bytes", &IrlObjective::workspace_bytes, "Bytes held by the preallocated workspace.")
+      .def_property_readonly("checkpoint_interval", &IrlObjective::checkpoint_interval,
+                             "Finite horizon: the value checkpoint interval B in use.");
 
   irl.def("with_rewards",
           [](const Mdp& mdp, const py::object& rewards) {
