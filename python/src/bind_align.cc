@@ -18,6 +18,7 @@
 #include "cai/align/token_world.h"
 #include "cai/core/error.h"
 #include "cai/core/rng.h"
+#include "cai/irl/demonstrations.h"
 #include "cai/nn/mlp.h"
 
 namespace cai::python {
@@ -374,6 +375,16 @@ CAI_PYTHON_BINDINGS(70, align) {
          "Maximum-likelihood reward model (P, Y), each prompt's row centred.");
 
   // ---- Priors from behaviour ---------------------------------------------------------------------
+  al.def("behaviour_cloning_prior",
+         [](int num_states, int num_actions, const std::vector<Demonstration>& demos, double smoothing) {
+           std::vector<Trajectory> trajectories;
+           for (const auto& d : demos) trajectories.push_back({d.states, d.actions, {}, false});
+           const ActionPrior p = BehaviourCloningPrior(num_states, num_actions, trajectories, smoothing);
+           return ToArray(p.table(), {num_states, num_actions});
+         },
+         py::arg("num_states"), py::arg("num_actions"), py::arg("demos"), py::arg("smoothing") = 1.0,
+         "Behaviour cloning: p(a|s) = (n(s, a) + smoothing) / (n(s) + A smoothing) from cai.irl.Demonstration "
+         "objects, as an (S, A) prior table (usable as `prior=`).");
   al.def("policy_prior",
          [](const py::object& policy, double uniform_mix) {
            const std::vector<py::ssize_t> shape = ShapeOf(policy);

@@ -221,6 +221,14 @@ def test_policy_prior_mixes_uniform():
     np.testing.assert_allclose(cai.align.policy_prior(pi, 0.5), 0.5 * pi + 0.25)
 
 
+def test_behaviour_cloning_prior_counts():
+    demos = [cai.irl.Demonstration([0, 1, 1], [1, 0, 0]), cai.irl.Demonstration([0], [1])]
+    p = cai.align.behaviour_cloning_prior(3, 2, demos, smoothing=1.0)
+    np.testing.assert_allclose(p, [[1 / 4, 3 / 4], [3 / 4, 1 / 4], [1 / 2, 1 / 2]])
+    with pytest.raises(cai.CaiError, match="smoothing"):
+        cai.align.behaviour_cloning_prior(3, 2, demos, smoothing=-1.0)
+
+
 def test_bad_input_names_the_field(problem):
     with pytest.raises(cai.CaiError, match="vocab_size"):
         cai.align.TokenWorld(vocab_size=1)
