@@ -133,14 +133,12 @@ def test_bradley_terry_labels():
     mixed = pairs[pairs[:, 1] != pairs[:, 2]]
     frac = np.mean(mixed[:, 1] == 1)
     assert frac == pytest.approx(1 / (1 + np.exp(-1.0)), abs=0.02)
-    # The data set's weights match the population's up to normalisation (see the xfail below).
+    # The data set's weights match the population's (its expectation; they sum to 1).
     pop = cai.align.population_pair_weights(w, mu, r)
-    np.testing.assert_allclose(cai.align.pair_weights(w, pairs), pop / pop.sum(), atol=0.01)
+    assert pop.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(cai.align.pair_weights(w, pairs), pop, atol=0.01)
 
 
-@pytest.mark.xfail(strict=True, reason="library: PopulationPairWeights / PopulationPreferenceLoss are half the "
-                   "expectation of the sampled data set's weights / loss (they sum to 1/2, not 1), although "
-                   "preference.h documents the population loss as that expectation")
 def test_population_loss_is_expectation_of_sampled_loss(problem):
     w = problem.world
     ref = problem.reference_log_probs
