@@ -53,7 +53,10 @@ std::map<std::string, std::string> ParamsFrom(const py::dict& params) {
     } else if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
       // Lists (bandit rewards, goal cells) are written as on the command line: comma-separated.
       std::string joined;
-      for (const auto& item : v) joined += (joined.empty() ? "" : ",") + std::string(py::str(item));
+      for (const auto& item : v) {
+        if (!joined.empty()) joined.push_back(',');
+        joined.append(py::str(item).cast<std::string>());
+      }
       out[key] = joined;
     } else {
       out[key] = py::str(v);
