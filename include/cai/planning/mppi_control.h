@@ -31,7 +31,7 @@ std::vector<std::string> MppiControlEnvNames();
 struct MppiControlOptions {
   /// One of MppiControlEnvNames().
   std::string env = "Pendulum-v1";
-  MppiOptions mppi;
+  MppiOptions mppi = {};
   /// Control steps (>= 0; 0: the environment's time limit). More than the time limit raises it.
   int steps = 0;
   /// See MakePlanningModel.
