@@ -17,7 +17,7 @@
 #include "cai/env/mountain_car_continuous.h"
 #include "cai/env/pendulum.h"
 #include "cai/planning/mppi.h"
-#include "cai/planning/pendulum_value.h"
+#include "cai/planning/mppi_control.h"
 #include "commands.h"
 
 namespace cai::cli {
@@ -29,7 +29,7 @@ struct PlanArgs {
   std::vector<double> noise = {1.0};
   int steps = 0;  // 0: the environment's time limit
   double energy_weight = 0.0;
-  int value_grid = 0;  // Pendulum-v1: terminal value by value iteration on a value_grid^2 grid (0: none)
+  int value_grid = 0;
   std::string smoothing = "none";
   bool random_start = false;
   std::string out, svg;
@@ -42,7 +42,10 @@ struct PlanArgs {
       {"MppiOptions.samples", "--samples"},       {"MppiOptions.horizon", "--horizon"},
       {"MppiOptions.temperature", "--temperature"}, {"MppiOptions.noise_std", "--noise"},
       {"MppiOptions.iterations", "--iterations"}, {"MppiOptions.smoothing_window", "--smoothing-window"},
-      {"MppiOptions.smoothing_alpha", "--smoothing-alpha"}, {"MppiOptions.threads", "--threads"}};
+      {"MppiOptions.smoothing_alpha", "--smoothing-alpha"}, {"MppiOptions.threads", "--threads"},
+      {"MppiOptions.smoothing", "--smoothing"},   {"MppiControlOptions.env", "--env"},
+      {"MppiControlOptions.steps", "--steps"},    {"MppiControlOptions.energy_weight", "--energy-weight"},
+      {"MppiControlOptions.value_grid", "--value-grid"}};
   std::string msg = e.what();
   for (const auto& [field, flag] : kFlags) {
     if (msg.rfind(field, 0) == 0) {
@@ -110,115 +113,37 @@ Task TaskOf(const std::string& env) {
 }
 
 void RunPlan(const PlanArgs& a) {
-  if (a.steps < 0) throw Error(fmt::format("--steps: {} is invalid (expected an integer >= 0; 0 means the time limit)", a.steps));
-  if (a.env != "Pendulum-v1" && a.env != "MountainCarContinuous-v0" && a.env != "CartPoleSwingUp-v0") {
-    throw Error(fmt::format("--env: \"{}\" has no batched model and simulator pair (expected Pendulum-v1, "
-                            "MountainCarContinuous-v0 or CartPoleSwingUp-v0)",
-                            a.env));
-  }
-  if (a.energy_weight != 0.0 && a.env == "CartPoleSwingUp-v0") {
-    throw Error(fmt::format("--energy-weight: {} is for Pendulum-v1 and MountainCarContinuous-v0 (--env is {})",
-                            a.energy_weight, a.env));
-  }
-  if (a.value_grid != 0 && a.env != "Pendulum-v1") {
-    throw Error(fmt::format("--value-grid: {} is for Pendulum-v1 (--env is {})", a.value_grid, a.env));
-  }
-  if (a.value_grid != 0 && (a.value_grid < 8 || a.value_grid > 4096)) {
-    throw Error(fmt::format("--value-grid: {} is invalid (expected 0 for none, or an integer in [8, 4096])", a.value_grid));
-  }
-  planning::MppiOptions o = a.o;
-  o.noise_std = a.noise;
-  if (a.smoothing == "none") {
-    o.smoothing = planning::MppiSmoothing::kNone;
-  } else if (a.smoothing == "moving-average") {
-    o.smoothing = planning::MppiSmoothing::kMovingAverage;
-  } else if (a.smoothing == "exponential") {
-    o.smoothing = planning::MppiSmoothing::kExponential;
-  } else {
-    throw Error(fmt::format("--smoothing: \"{}\" is invalid (expected none, moving-average or exponential)", a.smoothing));
-  }
-  const Task task = TaskOf(a.env);
-  std::unique_ptr<env::Environment> environment = env::MakeEnvironment(a.env);
-  std::shared_ptr<const planning::PendulumValueTable> value_table;
-  if (a.value_grid > 0) {
-    planning::PendulumValueOptions vo;
-    vo.angle_bins = vo.velocity_bins = a.value_grid;
-    value_table = planning::PendulumValueTable::Solve(vo);
-  }
-  std::unique_ptr<planning::BatchedDynamics> model;
-  if (a.env != "CartPoleSwingUp-v0") {
-    try {
-      if (a.env == "Pendulum-v1") {
-        auto pendulum = std::make_unique<planning::BatchedPendulum>(10.0, a.energy_weight);
-        pendulum->set_terminal_value(value_table);
-        model = std::move(pendulum);
-      } else {
-        model = std::make_unique<planning::BatchedMountainCarContinuous>(
-            planning::MountainCarModelOptions{.energy_weight = a.energy_weight});
-      }
-    } catch (const Error&) {
-      throw Error(fmt::format("--energy-weight: {} is invalid (expected a finite number >= 0)", a.energy_weight));
-    }
-  } else {
-    model = planning::MakeBatchedDynamics(a.env);
-  }
-  std::unique_ptr<planning::Mppi> mppi;
+  planning::MppiControlOptions c;
+  c.env = a.env;
+  c.mppi = a.o;
+  c.mppi.noise_std = a.noise;
+  c.steps = a.steps;
+  c.energy_weight = a.energy_weight;
+  c.value_grid = a.value_grid;
+  c.random_start = a.random_start;
+  planning::MppiControlResult r;
   try {
-    mppi = std::make_unique<planning::Mppi>(*model, o);
+    c.mppi.smoothing = planning::ParseMppiSmoothing(a.smoothing);
+    r = planning::RunMppiControl(c);
   } catch (const Error& e) {
     RethrowAsFlag(e);
   }
-  const int steps = a.steps == 0 ? environment->max_episode_steps() : a.steps;
-  if (steps > environment->max_episode_steps()) environment->set_max_episode_steps(steps);
-  std::vector<float> obs(environment->observation_dim());
-  environment->Reset(o.seed, obs);
-  const bool hanging_start = a.env == "Pendulum-v1" && !a.random_start;
-  if (hanging_start) {
-    const std::vector<double> hanging = {std::numbers::pi, 0.0};
-    environment->SetState(hanging);
-  }
-  std::vector<std::vector<double>> states = {environment->state()};
-  std::vector<double> actions, rewards, ess, weighted, ms, tracked;
-  std::vector<double> action(environment->action_dim());
-  double total = 0.0;
-  int upright_since = -1, goal_step = -1;
-  const auto track = [&] {
-    tracked.push_back(task.angle_index >= 0 ? env::Pendulum::NormalizeAngle(states.back()[task.angle_index])
-                                            : states.back()[0]);
-  };
-  track();
-  for (int t = 0; t < steps; ++t) {
-    const auto start = std::chrono::steady_clock::now();
-    const planning::MppiSummary s = mppi->Plan(environment->state(), action);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    const env::StepResult step = environment->Step(action, obs);
-    total += step.reward;
-    states.push_back(environment->state());
-    actions.push_back(action[0]);
-    rewards.push_back(step.reward);
-    ess.push_back(s.effective_sample_size);
-    weighted.push_back(s.weighted_return);
-    track();
-    if (task.angle_index >= 0) {
-      if (std::abs(tracked.back()) >= 0.2) {
-        upright_since = -1;
-      } else if (upright_since < 0) {
-        upright_since = t + 1;
-      }
-    }
-    if (step.terminated) {
-      goal_step = t + 1;
-      break;
-    }
-  }
+  const planning::MppiOptions& o = c.mppi;
+  const Task task = TaskOf(a.env);
+  const std::vector<double>& ms = r.ms_per_step;
+  const std::vector<double>& tracked = r.tracked;
+  std::vector<double> actions;
+  for (const std::vector<double>& action : r.actions) actions.push_back(action[0]);
+  const std::vector<std::vector<double>>& states = r.states;
+  const double total = r.total_return;
+  const int upright_since = r.steps_to_upright, goal_step = r.steps_to_goal;
   std::vector<double> sorted = ms;
   std::sort(sorted.begin(), sorted.end());
   const double median = sorted[sorted.size() / 2];
   double mean = 0.0;
   for (double v : ms) mean += v;
   mean /= static_cast<double>(ms.size());
-  const std::string start_name =
-      hanging_start ? "hanging (theta=pi, theta_dot=0)" : fmt::format("reset(seed={})", o.seed);
+  const std::string& start_name = r.start;
   const auto or_null = [](int v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v); };
   nlohmann::json summary = {{"env", a.env},
                             {"start", start_name},
@@ -245,9 +170,9 @@ void RunPlan(const PlanArgs& a) {
     j["format"] = "cai.mppi_trajectory/1";
     j["states"] = states;
     j["actions"] = actions;
-    j["rewards"] = rewards;
-    j["ess"] = ess;
-    j["weighted_return"] = weighted;
+    j["rewards"] = r.rewards;
+    j["ess"] = r.effective_sample_size;
+    j["weighted_return"] = r.weighted_return;
     j["ms_per_step"] = ms;
     WriteFileAtomically(a.out, j.dump(1) + "\n");
   }
@@ -300,13 +225,13 @@ void AddPlanCommand(CLI::App& app) {
   cmd->add_flag("--no-warm-start", [&a](std::int64_t) { a.o.warm_start = false; }, "start each step from the zero plan");
   cmd->add_option("--threads", a.o.threads, "threads the samples are split over")->capture_default_str();
   cmd->add_option("--steps", a.steps, "control steps (0: the environment's time limit)")->capture_default_str();
-  cmd->add_option("--energy-weight", a.energy_weight,
-                  "Pendulum-v1, MountainCarContinuous-v0: weight of the model's terminal energy reward (a cost-to-go "
-                  "heuristic for short horizons; 0: none)")
-      ->capture_default_str();
   cmd->add_option("--value-grid", a.value_grid,
                   "Pendulum-v1: add a terminal value V(s_T), the discounted optimal value by exact value iteration "
                   "on an N x N grid over (theta, theta_dot) (e.g. 151; 0: none)")
+      ->capture_default_str();
+  cmd->add_option("--energy-weight", a.energy_weight,
+                  "Pendulum-v1, MountainCarContinuous-v0: weight of the model's terminal energy reward (a cost-to-go "
+                  "heuristic for short horizons; 0: none)")
       ->capture_default_str();
   cmd->add_option("--seed", a.o.seed, "seed of the planner noise (and of the reset with --random-start)")->capture_default_str();
   cmd->add_flag("--random-start", a.random_start, "Pendulum-v1: seeded Gymnasium reset instead of the hanging state (the other tasks always start "
