@@ -15,7 +15,10 @@ automatic temperature with target entropy -1). Every measurement is a fresh proc
 training loop alone (no imports, construction or final evaluation), as the CLI's steps_per_second
 does. Runs are interleaved (repeat 1 of every kind, then repeat 2, ...) so that a change in the
 machine's load hits every kind alike; the median of the repeats is reported, with the 1-minute
-load average before each run.
+load average before each run. Besides steps per wall-clock second, each run reports steps per
+CPU-second (the process's user + system time over the same loop; the CLI's whole process, whose
+start-up and 1-episode final evaluation take milliseconds): on a machine shared with other work,
+wall time also counts the time spent waiting for a core, CPU time much less so.
 
     python bench/python_overhead.py --cli build/python-bench-venv/bin/cai \\
         --sb3-python build/sb3-venv/bin/python --cai-steps 20000 --sb3-steps 5000 --repeats 3
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -54,10 +58,10 @@ def worker(kind: str, steps: int, hidden: List[int], batch: int) -> Dict[str, An
             import gymnasium
 
             model = cai.SAC(gymnasium.make("Pendulum-v1"), seed=0, **options)
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         model.learn(steps, log_interval=1000, finish_episode=False)
-        seconds = time.perf_counter() - t0
-        return {"steps": model.num_timesteps, "seconds": seconds, "cai_file": cai.__file__}
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        return {"steps": model.num_timesteps, "seconds": seconds, "cpu_seconds": cpu, "cai_file": cai.__file__}
     if kind in ("sb3", "sb3-1t"):
         import gymnasium
         import stable_baselines3
@@ -69,10 +73,11 @@ def worker(kind: str, steps: int, hidden: List[int], batch: int) -> Dict[str, An
         env = gymnasium.make("Pendulum-v1")
         model = SAC("MlpPolicy", env, seed=0, verbose=0, device="cpu",
                     policy_kwargs=dict(net_arch=list(hidden)), **dict(SB3_DEFAULTS, batch_size=batch))
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         model.learn(steps)
-        seconds = time.perf_counter() - t0
-        return {"steps": int(model.num_timesteps), "seconds": seconds, "torch_threads": torch.get_num_threads(),
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        return {"steps": int(model.num_timesteps), "seconds": seconds, "cpu_seconds": cpu,
+                "torch_threads": torch.get_num_threads(),
                 "versions": f"stable-baselines3 {stable_baselines3.__version__}, torch {torch.__version__}, "
                             f"gymnasium {gymnasium.__version__}"}
     raise ValueError(kind)
@@ -83,11 +88,15 @@ def run_cli(cli: str, steps: int, hidden: List[int], batch: int) -> Dict[str, An
         cmd = [cli, "train", "sac", "--env", "Pendulum-v1", "--steps", str(steps), "--seed", "0",
                "--hidden", ",".join(map(str, hidden)), "--batch", str(batch), "--out", os.path.join(d, "run"),
                "--eval-every", "0", "--checkpoint-every", "0", "--eval-episodes", "1", "--no-progress", "--json"]
-        t0 = time.perf_counter()
+        ru0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        process_seconds = time.perf_counter() - t0
+        process_seconds, ru1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
     r = json.loads(out)
-    return {"steps": int(r["steps"]), "seconds": float(r["wall_seconds"]), "process_seconds": process_seconds}
+    # The whole process's CPU time (user + system): start-up and the final 1-episode evaluation
+    # included, which at these step counts is a few milliseconds.
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    return {"steps": int(r["steps"]), "seconds": float(r["wall_seconds"]), "cpu_seconds": cpu,
+            "process_seconds": process_seconds}
 
 
 def run_worker(python: str, kind: str, steps: int, hidden: List[int], batch: int) -> Dict[str, Any]:
@@ -141,36 +150,41 @@ def main() -> int:
                 r = run_worker(a.sb3_python if kind.startswith("sb3") else sys.executable, kind, steps, hidden, a.batch)
             r["load"] = load
             r["sps"] = r["steps"] / r["seconds"]
+            r["steps_per_cpu_second"] = r["steps"] / r["cpu_seconds"]
             results[kind].append(r)
             print(f"  repeat {rep + 1} {kind:7s} {r['steps']:6d} steps {r['seconds']:8.2f} s {r['sps']:8.1f} steps/s"
-                  f"  (load before: {load:.2f})", flush=True)
+                  f"  {r['steps_per_cpu_second']:8.1f} steps/CPU-s  (load before: {load:.2f})", flush=True)
 
     med = {k: statistics.median(r["sps"] for r in v) for k, v in results.items() if v}
+    cpu_med = {k: statistics.median(r["steps_per_cpu_second"] for r in v) for k, v in results.items() if v}
     names = {"cli": "cai train (CLI), C++ Pendulum", "py-cpp": "cai.SAC from Python, C++ Pendulum",
              "py-gym": "cai.SAC from Python, Gymnasium's Pendulum", "sb3-1t": "SB3 SAC, torch 1 thread",
              "sb3": "SB3 SAC, torch default threads"}
     print()
-    print("| run | steps per run | steps/s (median) | all repeats | load (1 min) |")
-    print("|---|---|---|---|---|")
+    print("| run | steps per run | steps/s (median) | all repeats | steps per CPU-second (median) | load (1 min) |")
+    print("|---|---|---|---|---|---|")
     for k in kinds:
         v = results[k]
         extra = f" ({v[0]['torch_threads']} threads)" if "torch_threads" in v[0] else ""
         sps = ", ".join(f"{r['sps']:.1f}" for r in v)
         loads = ", ".join(f"{r['load']:.1f}" for r in v)
-        print(f"| {names[k]}{extra} | {v[0]['steps']} | {med[k]:.1f} | {sps} | {loads} |")
+        print(f"| {names[k]}{extra} | {v[0]['steps']} | {med[k]:.1f} | {sps} | {cpu_med[k]:.1f} | {loads} |")
     print()
     if "py-cpp" in med and "cli" in med:
-        print(f"Python on C++ Pendulum / CLI: {med['py-cpp'] / med['cli']:.3f} (goal >= 0.95)")
+        print(f"Python on C++ Pendulum / CLI: {med['py-cpp'] / med['cli']:.3f} in steps/s (goal >= 0.95), "
+              f"{cpu_med['py-cpp'] / cpu_med['cli']:.3f} in steps per CPU-second")
     if "py-gym" in med and "cli" in med:
-        print(f"Python on Gymnasium's Pendulum / CLI: {med['py-gym'] / med['cli']:.3f}")
+        print(f"Python on Gymnasium's Pendulum / CLI: {med['py-gym'] / med['cli']:.3f} in steps/s, "
+              f"{cpu_med['py-gym'] / cpu_med['cli']:.3f} in steps per CPU-second")
     for k in ("sb3-1t", "sb3"):
         if "py-gym" in med and k in med:
-            print(f"cai on Gymnasium's Pendulum / {names[k]}: {med['py-gym'] / med[k]:.1f}x")
+            print(f"cai on Gymnasium's Pendulum / {names[k]}: {med['py-gym'] / med[k]:.1f}x in steps/s, "
+                  f"{cpu_med['py-gym'] / cpu_med[k]:.1f}x in steps per CPU-second")
     if any(k.startswith("sb3") for k in results):
         print(f"SB3 side: {next(r for k, v in results.items() if k.startswith('sb3') for r in v)['versions']}")
     if a.json_out:
         with open(a.json_out, "w", encoding="utf-8") as f:
-            json.dump({"medians": med, "runs": results}, f, indent=1)
+            json.dump({"medians": med, "cpu_medians": cpu_med, "runs": results}, f, indent=1)
     return 0
 
 
