@@ -28,6 +28,32 @@ for it in 1 3 5; do
   done
 done
 echo
+echo "Pendulum-v1 from hanging with a terminal value by exact value iteration on an N x N grid (--value-grid N,"
+echo "--value-discount G), K=1000 T=30, 1 iteration, noise 1, 200 steps, seeds 0-9"
+printf "%5s %6s %6s %8s %8s %8s %8s\n" grid disc temp mean min max ">=-350"
+for g in 51 71 101; do
+  for d in 0.97 0.98 0.99; do
+    for t in 0.1 0.3; do
+      vals=()
+      for seed in 0 1 2 3 4 5 6 7 8 9; do
+        vals+=("$("$CAI" plan mppi --value-grid "$g" --value-discount "$d" --temperature "$t" --noise 1 --seed "$seed" --json | field return)")
+      done
+      "$PY" -c "import sys; v=[float(x) for x in sys.argv[4:]]; print('%5s %6s %6s %8.1f %8.1f %8.1f %5d/10' % (sys.argv[1], sys.argv[2], sys.argv[3], sum(v)/len(v), min(v), max(v), sum(x >= -350 for x in v)))" "$g" "$d" "$t" "${vals[@]}"
+    done
+  done
+done
+echo
+echo "... the chosen table (--value-grid 51 --value-discount 0.99, temperature 0.1, noise 1) by iterations per step:"
+echo "return and the step from which |theta| < 0.2 holds, seeds 0-9"
+for it in 1 2 3; do
+  rets=(); ups=()
+  for seed in 0 1 2 3 4 5 6 7 8 9; do
+    out=$("$CAI" plan mppi --value-grid 51 --value-discount 0.99 --temperature 0.1 --noise 1 --iterations "$it" --seed "$seed" --json)
+    rets+=("$(echo "$out" | field return)"); ups+=("$(echo "$out" | field steps_to_upright)")
+  done
+  "$PY" -c "import sys; n=int(sys.argv[2]); v=[float(x) for x in sys.argv[3:3+n]]; u=sys.argv[3+n:]; print('  %s iteration(s): mean %.1f min %.1f max %.1f, >= -350 on %d/10; upright from steps %s' % (sys.argv[1], sum(v)/n, min(v), max(v), sum(x >= -350 for x in v), ' '.join(u)))" "$it" 10 "${rets[@]}" "${ups[@]}"
+done
+echo
 echo "Pendulum-v1 reference: T=60 K=4000, 5 iterations, temperature 0.1, noise 0.5, seed 0 (2 threads)"
 "$CAI" plan mppi --horizon 60 --samples 4000 --iterations 5 --temperature 0.1 --noise 0.5 --threads 2 --json | field return
 echo

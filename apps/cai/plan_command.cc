@@ -30,6 +30,7 @@ struct PlanArgs {
   int steps = 0;  // 0: the environment's time limit
   double energy_weight = 0.0;
   int value_grid = 0;
+  double value_discount = 0.99;
   std::string smoothing = "none";
   bool random_start = false;
   std::string out, svg;
@@ -45,7 +46,7 @@ struct PlanArgs {
       {"MppiOptions.smoothing_alpha", "--smoothing-alpha"}, {"MppiOptions.threads", "--threads"},
       {"MppiOptions.smoothing", "--smoothing"},   {"MppiControlOptions.env", "--env"},
       {"MppiControlOptions.steps", "--steps"},    {"MppiControlOptions.energy_weight", "--energy-weight"},
-      {"MppiControlOptions.value_grid", "--value-grid"}};
+      {"MppiControlOptions.value_grid", "--value-grid"}, {"MppiControlOptions.value_discount", "--value-discount"}};
   std::string msg = e.what();
   for (const auto& [field, flag] : kFlags) {
     if (msg.rfind(field, 0) == 0) {
@@ -120,6 +121,7 @@ void RunPlan(const PlanArgs& a) {
   c.steps = a.steps;
   c.energy_weight = a.energy_weight;
   c.value_grid = a.value_grid;
+  c.value_discount = a.value_discount;
   c.random_start = a.random_start;
   planning::MppiControlResult r;
   try {
@@ -164,7 +166,10 @@ void RunPlan(const PlanArgs& a) {
     summary["steps_to_goal"] = or_null(goal_step);
   }
   if (a.env != "CartPoleSwingUp-v0") summary["energy_weight"] = a.energy_weight;
-  if (a.env == "Pendulum-v1") summary["value_grid"] = a.value_grid;
+  if (a.env == "Pendulum-v1") {
+    summary["value_grid"] = a.value_grid;
+    if (a.value_grid > 0) summary["value_discount"] = a.value_discount;
+  }
   if (!a.out.empty()) {
     nlohmann::json j = summary;
     j["format"] = "cai.mppi_trajectory/1";
@@ -228,6 +233,8 @@ void AddPlanCommand(CLI::App& app) {
   cmd->add_option("--value-grid", a.value_grid,
                   "Pendulum-v1: add a terminal value V(s_T), the discounted optimal value by exact value iteration "
                   "on an N x N grid over (theta, theta_dot) (e.g. 151; 0: none)")
+      ->capture_default_str();
+  cmd->add_option("--value-discount", a.value_discount, "discount of the --value-grid value iteration, in (0, 1)")
       ->capture_default_str();
   cmd->add_option("--energy-weight", a.energy_weight,
                   "Pendulum-v1, MountainCarContinuous-v0: weight of the model's terminal energy reward (a cost-to-go "

@@ -92,6 +92,9 @@ void ValidateMppiControlOptions(const MppiControlOptions& o) {
                             "Pendulum-v1 (env is {})",
                             o.value_grid, o.env));
   }
+  if (!(o.value_discount > 0.0 && o.value_discount < 1.0)) {
+    throw Error(fmt::format("MppiControlOptions.value_discount = {}; expected a number in (0, 1)", o.value_discount));
+  }
   ValidateMppiOptions(o.mppi, *MakePlanningModel(o.env, o.energy_weight));
 }
 
@@ -101,6 +104,7 @@ MppiControlResult RunMppiControl(const MppiControlOptions& o) {
   if (o.value_grid > 0) {
     PendulumValueOptions vo;
     vo.angle_bins = vo.velocity_bins = o.value_grid;
+    vo.discount = o.value_discount;
     static_cast<BatchedPendulum&>(*model).set_terminal_value(PendulumValueTable::Solve(vo));
   }
   Mppi mppi(*model, o.mppi);

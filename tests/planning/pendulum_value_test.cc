@@ -11,6 +11,7 @@
 #include "cai/env/pendulum.h"
 #include "cai/inference/soft_value_iteration.h"
 #include "cai/planning/mppi.h"
+#include "cai/planning/mppi_control.h"
 
 namespace cai::planning {
 namespace {
@@ -84,6 +85,35 @@ TEST(PendulumValue, TableIsTheGridSolutionAndInterpolatesIt) {
   for (int k = 0; k < 4; ++k) {
     EXPECT_NEAR(rewards[k], 1.0 + 2.0 * table->Value(thetas[k], dots[k]), 2e-4 * (1 + std::abs(rewards[k])));
   }
+}
+
+// Issue #6's bound with the true model at K = 1000, T = 30 and one iteration per step: the exact
+// terminal message lifts the return from -367 (no terminal value, same seed) to about -330.
+TEST(PendulumValue, MppiWithTheTerminalValueSwingsUpAboveMinus350) {
+  MppiControlOptions o;
+  o.env = "Pendulum-v1";
+  o.steps = 200;
+  o.value_grid = 51;
+  o.value_discount = 0.99;
+  o.mppi.samples = 1000;
+  o.mppi.horizon = 30;
+  o.mppi.temperature = 0.1;
+  o.mppi.noise_std = {1.0};
+  o.mppi.seed = 0;
+  const MppiControlResult with_value = RunMppiControl(o);
+  EXPECT_GE(with_value.total_return, -350.0);  // measured -330.0
+  ASSERT_GE(with_value.steps_to_upright, 0);
+  EXPECT_LE(with_value.steps_to_upright, 100);
+  o.value_grid = 0;
+  const MppiControlResult without = RunMppiControl(o);
+  EXPECT_LT(without.total_return, with_value.total_return);
+  MppiControlOptions bad = o;
+  bad.value_grid = 5;
+  EXPECT_THROW(ValidateMppiControlOptions(bad), Error);
+  bad = o;
+  bad.env = "CartPoleSwingUp-v0";
+  bad.value_grid = 51;
+  EXPECT_THROW(ValidateMppiControlOptions(bad), Error);
 }
 
 TEST(PendulumValue, InvalidOptionsNameTheField) {

@@ -39,6 +39,8 @@ struct MppiControlOptions {
   /// Pendulum-v1 only: > 0 adds the terminal value V(s_T) computed by exact value iteration on a
   /// value_grid x value_grid grid (PendulumValueTable, include/cai/planning/pendulum_value.h); 0: none.
   int value_grid = 0;
+  /// The discount of that value iteration (PendulumValueOptions.discount), in (0, 1).
+  double value_discount = 0.99;
   /// Pendulum-v1 starts hanging at rest (theta = pi, theta_dot = 0) unless this is set; then, as the
   /// other tasks always do, from the simulator's Reset(mppi.seed).
   bool random_start = false;
