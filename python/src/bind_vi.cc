@@ -239,8 +239,9 @@ CAI_PYTHON_BINDINGS(40, vi) {
         return ValueAndGradient(v, g);
       }, py::arg("q"), "(E_q[log p(x | z)], its gradient in q's parameters); CaiError without a closed form.");
 
-  py::class_<LinearGaussianModel>(vi, "LinearGaussianModel",
-                                  "z ~ N(m0, S0), x | z ~ N(A z + b, Sx): exact posterior and evidence.")
+  py::class_<LinearGaussianModel> linear_gaussian(vi, "LinearGaussianModel",
+                                                  "z ~ N(m0, S0), x | z ~ N(A z + b, Sx): exact posterior and evidence.");
+  linear_gaussian
       .def(py::init([](const MultivariateGaussian& prior, const py::object& a, const py::object& b,
                        const MultivariateGaussian& noise) {
              return LinearGaussianModel(prior, MatrixFrom(a, "a"), VectorFrom(b, "b"), noise);
@@ -267,10 +268,7 @@ CAI_PYTHON_BINDINGS(40, vi) {
       }, py::arg("x"), py::arg("z"))
       .def("elbo", [](const LinearGaussianModel& mod, const py::object& x, const VariationalGaussian& q) {
         return mod.Elbo(VectorFrom(x, "x", mod.observed_dim()), q);
-      }, py::arg("x"), py::arg("q"), "The closed-form ELBO E_q[log p(x|z)] - KL(q || p(z)).")
-      .def("observe", [](const LinearGaussianModel& mod, const py::object& x) {
-        return ObservedLinearGaussian(mod, VectorFrom(x, "x", mod.observed_dim()));
-      }, py::arg("x"), "The model with its observation x: an ObservedLinearGaussian (a LatentModel).");
+      }, py::arg("x"), py::arg("q"), "The closed-form ELBO E_q[log p(x|z)] - KL(q || p(z)).");
 
   py::class_<ObservedLinearGaussian, LatentModel>(vi, "ObservedLinearGaussian",
                                                   "A linear-Gaussian model with its observation x.")
@@ -282,6 +280,10 @@ CAI_PYTHON_BINDINGS(40, vi) {
       .def_property_readonly("x", [](const ObservedLinearGaussian& mod) { return ToNumpy(mod.x()); })
       .def("posterior", &ObservedLinearGaussian::Posterior, "p(z | x), exactly.")
       .def("log_evidence", &ObservedLinearGaussian::LogEvidence, "log p(x).");
+  // Defined once ObservedLinearGaussian is registered, so that its signature names the Python type.
+  linear_gaussian.def("observe", [](const LinearGaussianModel& mod, const py::object& x) {
+        return ObservedLinearGaussian(mod, VectorFrom(x, "x", mod.observed_dim()));
+      }, py::arg("x"), "The model with its observation x: an ObservedLinearGaussian (a LatentModel).");
 
   py::class_<LogisticBernoulliModel, LatentModel>(
       vi, "LogisticBernoulliModel",

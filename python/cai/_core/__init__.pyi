@@ -6,7 +6,11 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ActorCriticTrainer', 'CaiError', 'Environment', 'FiniteHorizonSolution', 'Mdp', 'Policy', 'PythonEnvironment', 'SacTrainer', 'SoftQTrainer', 'SoftSolution', 'Space', 'Trainer', 'VectorEnv', 'builtin_names', 'describe_builtins', 'discounted_occupancy', 'enumerate_posterior', 'env_names', 'forward_messages', 'load_policy', 'make_env', 'read_metadata', 'run_training', 'sample_trajectory', 'soft_value_iteration', 'solve_finite_horizon']
+from . import vi
+from . import planning
+from . import irl
+from . import align
+__all__: list[str] = ['ActorCriticTrainer', 'CaiError', 'Environment', 'FiniteHorizonSolution', 'Mdp', 'Policy', 'PythonEnvironment', 'SacTrainer', 'SoftQTrainer', 'SoftSolution', 'Space', 'Trainer', 'VectorEnv', 'align', 'builtin_names', 'describe_builtins', 'discounted_occupancy', 'enumerate_posterior', 'env_names', 'forward_messages', 'irl', 'load_policy', 'make_env', 'planning', 'read_metadata', 'run_training', 'sample_trajectory', 'soft_value_iteration', 'solve_finite_horizon', 'vi']
 class CaiError(ValueError):
     """
     Bad input (an argument, option, file or array): the message names the field, the value and what was expected. A ValueError.
