@@ -80,6 +80,9 @@ step "MPPI: MountainCarContinuous-v0 up the hill, with a terminal energy reward 
 step "MPPI: swing the continuous-force cart-pole up and balance it (CartPoleSwingUp-v0, T 50)" \
   "$CAI" plan mppi --env CartPoleSwingUp-v0 --samples 1000 --horizon 50 --seed 0 --svg "$OUT/mppi_cartpole.svg"
 
+step "... with a terminal value from exact value iteration on a 51 x 51 grid: the return rises above -350" \
+  "$CAI" plan mppi --env Pendulum-v1 --value-grid 51 --temperature 0.1 --noise 1 --iterations 2 --seed 0
+
 rm -rf "$OUT/pets_pendulum"
 step "PETS: learn Pendulum-v1's dynamics (probabilistic ensemble) and plan through it with MPPI (3 short episodes: too little data to swing up; 10 full episodes do, bench/pets_results.md)" \
   "$CAI" train pets --env Pendulum-v1 --episodes 3 --episode-length 100 --samples 200 --horizon 20 --members 3 \
