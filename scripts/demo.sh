@@ -75,13 +75,12 @@ step "Exact soft value iteration beside the four approximate solvers on one grid
 
 step "MPPI: swing Pendulum-v1 up from the hanging state by Monte Carlo inference over action sequences (K 1000, T 30)" \
   "$CAI" plan mppi --env Pendulum-v1 --samples 1000 --horizon 30 --steps 200 --seed 0 --svg "$OUT/mppi_pendulum.svg"
+step "... with a terminal value from exact value iteration on a 51 x 51 grid: the return rises above -350" \
+  "$CAI" plan mppi --env Pendulum-v1 --value-grid 51 --temperature 0.1 --noise 1 --iterations 2 --seed 0
 step "MPPI: MountainCarContinuous-v0 up the hill, with a terminal energy reward as the cost-to-go beyond the horizon" \
   "$CAI" plan mppi --env MountainCarContinuous-v0 --samples 1000 --horizon 30 --energy-weight 50 --seed 0
 step "MPPI: swing the continuous-force cart-pole up and balance it (CartPoleSwingUp-v0, T 50)" \
   "$CAI" plan mppi --env CartPoleSwingUp-v0 --samples 1000 --horizon 50 --seed 0 --svg "$OUT/mppi_cartpole.svg"
-
-step "... with a terminal value from exact value iteration on a 51 x 51 grid: the return rises above -350" \
-  "$CAI" plan mppi --env Pendulum-v1 --value-grid 51 --temperature 0.1 --noise 1 --iterations 2 --seed 0
 
 rm -rf "$OUT/pets_pendulum"
 step "PETS: learn Pendulum-v1's dynamics (probabilistic ensemble) and plan through it with MPPI (3 short episodes: too little data to swing up; 10 full episodes do, bench/pets_results.md)" \
