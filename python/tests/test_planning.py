@@ -129,3 +129,16 @@ def test_bad_env_state_and_steps():
     with pytest.raises(cai.CaiError, match="plan"):
         m.set_plan(np.array([[0.0], [3.0]]))
     assert set(planning.control_env_names()) <= set(planning.model_names())
+
+
+def test_terminal_value_from_exact_inference_lifts_the_swing_up():
+    """Issue #6's -350 bound at K = 1000, T = 30: the grid value's terminal message closes the gap
+    the short horizon leaves (same seed and settings with and without it)."""
+    kw = dict(samples=1000, horizon=30, temperature=0.1, noise=1.0, iterations=2, seed=0)
+    with_value = planning.run("Pendulum-v1", 200, value_grid=51, **kw)
+    without = planning.run("Pendulum-v1", 200, **kw)
+    assert with_value["return"] >= -350.0
+    assert with_value["return"] > without["return"]
+    assert with_value["steps_to_upright"] is not None and with_value["steps_to_upright"] <= 100
+    with pytest.raises(cai.CaiError, match="value_grid"):
+        planning.run("MountainCarContinuous-v0", 10, value_grid=51)
