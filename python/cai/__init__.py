@@ -60,14 +60,10 @@ __all__ = [
     "train",
 ]
 
-try:  # Gymnasium registration (cai/Pendulum-v1, ...) when Gymnasium is installed.
-    from . import gym  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from . import align, irl, planning, vi  # noqa: E402,F401  (the extension's submodules, always built)
 
-# Optional parts bound by further groups of the extension (present when built).
-for _name in ("vi", "planning", "irl", "align"):
-    try:
-        __import__(f"{__name__}.{_name}")
-    except ImportError:  # pragma: no cover - the module is always built with every group
-        pass
+try:  # Gymnasium registration (cai/Pendulum-v1, ...); Gymnasium is a dependency, but cai's
+    from . import gym  # noqa: F401  solvers stay usable where it is missing.
+except ModuleNotFoundError as _e:  # pragma: no cover
+    if _e.name != "gymnasium":
+        raise

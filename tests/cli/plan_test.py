@@ -69,11 +69,24 @@ class PlanTest(cli_util.CliTestCase):
         self.assertIsNotNone(summary["steps_to_upright"])
         self.assertEqual(summary["steps"], 150)
 
+    def test_terminal_value_grid(self):
+        # --value-grid: V(s_T) from exact value iteration on a grid; issue #6's -350 at K 1000, T 30.
+        r = run("plan", "mppi", "--value-grid", "51", "--temperature", "0.1", "--noise", "1", "--iterations", "2",
+                "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(r.stdout)
+        self.assertEqual((summary["value_grid"], summary["value_discount"]), (51, 0.99))
+        self.assertGreaterEqual(summary["return"], -350.0)
+        self.assertLessEqual(summary["steps_to_upright"], 100)
+
     def test_bad_input_is_one_line_exit_2(self):
         for args, fragment in [(["--samples", "0"], "samples"), (["--temperature", "-1"], "temperature"),
                                (["--env", "CartPole-v1"], "CartPole-v1"), (["--horizon", "x"], "horizon"),
                                (["--env", "CartPoleSwingUp-v0", "--energy-weight", "5"], "energy-weight"), (["--steps", "-1"], "steps"),
-                               (["--env", "MountainCarContinuous-v0", "--energy-weight", "-2"], "energy-weight")]:
+                               (["--env", "MountainCarContinuous-v0", "--energy-weight", "-2"], "energy-weight"),
+                               (["--value-grid", "5"], "value-grid"),
+                               (["--env", "MountainCarContinuous-v0", "--value-grid", "51"], "value-grid"),
+                               (["--value-grid", "51", "--value-discount", "1"], "value-discount")]:
             self.assertUsageError(run("plan", "mppi", *args), fragment)
 
 
