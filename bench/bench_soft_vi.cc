@@ -2,7 +2,7 @@
 // memory bandwidth, against a STREAM-triad bandwidth measured in the same program.
 //
 //   bench_soft_vi [--width=1000] [--height=1000] [--slip=0.1] [--export_dir=DIR]
-//                 [--export_sweeps=5] [Google Benchmark flags...]
+//                 [--export_sweeps=5] [--simd=auto|portable|avx2|avx512] [Google Benchmark flags...]
 //
 // With --export_dir the program also writes the problem's CSR arrays as raw little-endian binary
 // files (np.fromfile) and the values after --export_sweeps sweeps from V = 0 for every benchmarked
@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -40,6 +41,7 @@ struct BenchConfig {
   double discount = 0.99;
   std::string export_dir;
   int export_sweeps = 5;
+  std::string simd = "auto";
 };
 
 BenchConfig& Config() {
@@ -59,12 +61,12 @@ const cai::Mdp& Problem() {
   return mdp;
 }
 
-// Bytes one SoftValueIteration::Sweep() must move to or from memory at least (bench/README.md):
-// every CSR array and the rewards are streamed once, Q (S x A) is written once, V_next is read
-// once (its gathers hit cache: grid neighbours lie within +-width states), V_new is written once,
-// and the residual pass reads V_new and V_old once more. Write-allocate traffic is not counted,
-// as in the STREAM convention used for the triad below.
-double SweepBytes(const cai::Mdp& mdp) {
+// Bytes a plain CSR sweep (SoftBellmanBackup storing Q, no row patterns) must move to or from
+// memory at least (bench/README.md): every CSR array and the rewards are streamed once, Q (S x A)
+// is written once, V_next is read once (its gathers hit cache: grid neighbours lie within +-width
+// states), V_new is written once, and the residual reads V_new and V_old once more. Write-allocate
+// traffic is not counted, as in the STREAM convention used for the triad below.
+double CsrSweepBytes(const cai::Mdp& mdp) {
   const double s = mdp.num_states();
   const double sa = s * mdp.num_actions();
   const double nnz = static_cast<double>(mdp.num_transitions());
@@ -77,6 +79,39 @@ double SweepBytes(const cai::Mdp& mdp) {
   const double v_write = s * sizeof(double);
   const double residual = 2 * s * sizeof(double);
   return offsets + indices + probabilities + rewards + q_write + v_read + v_write + residual;
+}
+
+// The same for SoftValueIteration::Sweep(), which reads through row patterns and stores no Q
+// (bench/README.md): with four actions one state-pattern byte per state, plus the successor
+// indices of the states whose pattern is not a stencil (a stencil state's successors are at fixed
+// offsets: no index is read); otherwise one row-pattern byte per row and every successor index.
+// V_next, V_new and the residual as above.
+double PatternSweepBytes(const cai::Mdp& mdp, const cai::RowPatterns& p) {
+  const double s = mdp.num_states();
+  double pattern_bytes = 0.0;
+  double index_bytes = 0.0;
+  if (!p.state_pattern().empty()) {
+    pattern_bytes = s;
+    for (int st = 0; st < mdp.num_states(); ++st) {
+      if (!p.state_patterns()[p.state_pattern()[static_cast<std::size_t>(st)]].stencil) {
+        const auto row = static_cast<std::size_t>(st) * 4;
+        index_bytes += static_cast<double>(mdp.row_offsets()[row + 4] - mdp.row_offsets()[row]) *
+                       sizeof(std::int32_t);
+      }
+    }
+  } else {
+    pattern_bytes = s * mdp.num_actions();
+    index_bytes = static_cast<double>(mdp.num_transitions()) * sizeof(std::int32_t);
+  }
+  return pattern_bytes + index_bytes + 4 * s * sizeof(double);
+}
+
+double SweepBytes(const cai::Mdp& mdp) {
+  static const double bytes = [&] {
+    const std::optional<cai::RowPatterns> p = cai::RowPatterns::Build(mdp);
+    return p ? PatternSweepBytes(mdp, *p) : CsrSweepBytes(mdp);
+  }();
+  return bytes;
 }
 
 cai::SoftValueIterationOptions Options(double temperature, cai::Backup backup, int threads) {
@@ -98,13 +133,47 @@ void BM_SoftViSweep(benchmark::State& state, double temperature, cai::Backup bac
     benchmark::DoNotOptimize(solver.Sweep());
     benchmark::ClobberMemory();
   }
-  const double bytes = SweepBytes(mdp);
+  const double bytes = backup == cai::Backup::kVariational ? SweepBytes(mdp) : CsrSweepBytes(mdp);
   state.SetBytesProcessed(
       static_cast<std::int64_t>(bytes * static_cast<double>(state.iterations())));
   state.counters["states"] = mdp.num_states();
   state.counters["transitions"] = static_cast<double>(mdp.num_transitions());
   state.counters["bytes_per_sweep"] = bytes;
   state.counters["cai_threads"] = threads;
+}
+
+// The plain CSR sweep, for comparison: SoftBellmanBackup without row patterns, storing Q, then the
+// swap (what an MDP with too many distinct rows gets, and what Sweep() did before row patterns).
+void BM_CsrSweep(benchmark::State& state, double temperature) {
+  const int threads = static_cast<int>(state.range(0));
+  const cai::Mdp& mdp = Problem();
+  const cai::SoftValueIterationOptions o = Options(temperature, cai::Backup::kVariational, threads);
+  const auto n = static_cast<std::size_t>(mdp.num_states());
+  std::vector<double> v(n, 0.0);
+  std::vector<double> v_new(n, 0.0);
+  std::vector<double> q(n * static_cast<std::size_t>(mdp.num_actions()), 0.0);
+  double residual = 0.0;
+  cai::SoftBellmanBackup(mdp, o, v, q, v_new, &residual);  // warm up
+  for (auto _ : state) {
+    cai::SoftBellmanBackup(mdp, o, v, q, v_new, &residual);
+    v.swap(v_new);
+    benchmark::DoNotOptimize(residual);
+    benchmark::ClobberMemory();
+  }
+  const double bytes = CsrSweepBytes(mdp);
+  state.SetBytesProcessed(
+      static_cast<std::int64_t>(bytes * static_cast<double>(state.iterations())));
+  state.counters["bytes_per_sweep"] = bytes;
+  state.counters["cai_threads"] = threads;
+}
+
+// The one-time cost of the row and state patterns (SoftValueIteration builds them once).
+void BM_RowPatternsBuild(benchmark::State& state) {
+  const cai::Mdp& mdp = Problem();
+  for (auto _ : state) {
+    std::optional<cai::RowPatterns> p = cai::RowPatterns::Build(mdp);
+    benchmark::DoNotOptimize(p);
+  }
 }
 
 // STREAM triad a[i] = b[i] + s * c[i] over three arrays of 10^7 doubles (80 MB each, far larger
@@ -192,9 +261,11 @@ void Export(const BenchConfig& c) {
   meta << fmt::format(
       "{{\"num_states\": {}, \"num_actions\": {}, \"num_transitions\": {}, \"width\": {}, "
       "\"height\": {}, \"slip\": {:.17g}, \"discount\": {:.17g}, \"temperatures\": [{}], "
-      "\"export_sweeps\": {}, \"sweep_bytes\": {:.17g}}}\n",
+      "\"export_sweeps\": {}, \"sweep_bytes\": {:.17g}, \"csr_sweep_bytes\": {:.17g}, "
+      "\"simd\": \"{}\"}}\n",
       mdp.num_states(), mdp.num_actions(), mdp.num_transitions(), c.width, c.height, c.slip,
-      c.discount, temps, c.export_sweeps, SweepBytes(mdp));
+      c.discount, temps, c.export_sweeps, SweepBytes(mdp), CsrSweepBytes(mdp),
+      cai::SimdLevelName(cai::SoftBellmanSimd()));
   if (!meta) throw std::runtime_error("cannot write " + (dir / "meta.json").string());
 }
 
@@ -221,6 +292,8 @@ void ParseFlags(int* argc, char** argv) {
       c.export_dir = v;
     } else if (TakeFlag(argv[i], "export_sweeps", &v)) {
       c.export_sweeps = std::stoi(v);
+    } else if (TakeFlag(argv[i], "simd", &v)) {
+      c.simd = v;
     } else {
       argv[kept++] = argv[i];
     }
@@ -239,6 +312,19 @@ int main(int argc, char** argv) {
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  try {
+    const std::string& simd = Config().simd;
+    cai::SimdLevel level = cai::SimdLevel::kAuto;
+    if (simd == "portable") level = cai::SimdLevel::kPortable;
+    else if (simd == "avx2") level = cai::SimdLevel::kAvx2;
+    else if (simd == "avx512") level = cai::SimdLevel::kAvx512;
+    else if (simd != "auto") throw std::runtime_error("--simd=" + simd + " (expected auto, portable, avx2 or avx512)");
+    cai::SetSoftBellmanSimd(level);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_soft_vi: %s\n", e.what());
+    return 2;
+  }
+  benchmark::AddCustomContext("cai_simd", cai::SimdLevelName(cai::SoftBellmanSimd()));
 
   // One thread, and (on a machine with at least two hardware threads) two.
   const int max_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
@@ -260,6 +346,16 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond);
     }
   }
+  for (int threads = 1; threads <= max_threads; ++threads) {
+    benchmark::RegisterBenchmark("SoftViSweep/variational-csr/T:1", BM_CsrSweep, 1.0)
+        ->Arg(threads)
+        ->ArgName("threads")
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RegisterBenchmark("RowPatternsBuild", BM_RowPatternsBuild)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("SoftViSweep/exact/T:1", BM_SoftViSweep, 1.0, cai::Backup::kExact)
       ->Arg(1)
       ->ArgName("threads")

@@ -107,6 +107,8 @@ def read_google_benchmark(path):
             key = ("triad", None, int(fields["threads"]))
         elif parts[0] == "SoftViSweep":
             key = (parts[1], float(fields["T"]), int(fields["threads"]))
+        elif parts[0] == "RowPatternsBuild":
+            key = ("build", None, 1)
         else:
             continue
         unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
@@ -125,7 +127,10 @@ def report(results, cpp_json_path):
     for t, bw in sorted(triad.items()):
         print("triad bandwidth, %d thread%s: %6.2f GB/s  (a = b + s c, 3 x 8 bytes per element)" %
               (t, "" if t == 1 else "s", bw / 1e9))
-    print("bytes per sweep (byte model in bench/README.md): %.1f MB" % (results["sweep_bytes"] / 1e6))
+    print("bytes per sweep (byte models in bench/README.md): %.1f MB for the sweep of "
+          "SoftValueIteration (row patterns, Q not stored), %.1f MB for the plain CSR sweep" %
+          (results["sweep_bytes"] / 1e6, results["csr_sweep_bytes"] / 1e6))
+    print("vector level of the fast path: %s" % context.get("cai_simd", "?"))
     for peer in results["peer"]:
         temperature = peer["temperature"]
         print("-- variational backup, temperature %g, discount %g, counting-measure prior --" %
@@ -133,18 +138,21 @@ def report(results, cpp_json_path):
         print("  %-18s %9.4f s/sweep   (max |V_numpy - V_cai| after %d sweeps from 0: %.3g)" %
               ("NumPy/SciPy", peer["seconds_per_sweep"], results["export_sweeps"],
                peer["max_abs_diff"]))
-        for (kind, temp, threads), (seconds, bw) in sorted(runs.items(), key=lambda r: r[0][2]):
-            if kind != "variational" or temp != temperature:
-                continue
-            print("  %-18s %9.4f s/sweep  %5.1fx NumPy/SciPy  %6.2f GB/s effective = %.2f x triad"
-                  " (%d thread%s)" % (
-                      "cai, %d thread%s" % (threads, "" if threads == 1 else "s"), seconds,
-                      peer["seconds_per_sweep"] / seconds, bw / 1e9,
-                      bw / triad.get(threads, float("nan")), threads, "" if threads == 1 else "s"))
+        for label, wanted in (("cai", "variational"), ("cai, CSR", "variational-csr")):
+            for (kind, temp, threads), (seconds, bw) in sorted(runs.items(), key=lambda r: r[0][2]):
+                if kind != wanted or temp != temperature:
+                    continue
+                print("  %-18s %9.4f s/sweep  %5.1fx NumPy/SciPy  %6.2f GB/s effective = %.2f x triad"
+                      " (%d thread%s)" % (
+                          "%s, %d thread%s" % (label, threads, "" if threads == 1 else "s"), seconds,
+                          peer["seconds_per_sweep"] / seconds, bw / 1e9,
+                          bw / triad.get(threads, float("nan")), threads, "" if threads == 1 else "s"))
     for (kind, temp, threads), (seconds, _) in sorted(runs.items(), key=lambda r: r[0][2]):
         if kind == "exact":
             print("(for reference: exact backup, temperature %g, cai, %d thread: %.4f s/sweep)" %
                   (temp, threads, seconds))
+        if kind == "build":
+            print("(one-time cost: row and state patterns of this MDP built in %.4f s)" % seconds)
 
 
 def cpu_model():
@@ -173,7 +181,8 @@ def main():
     results = {"problem": "%d x %d gridworld, slip %g: %d states, %d actions, %d transitions" %
                           (meta["width"], meta["height"], meta["slip"], S, A, meta["num_transitions"]),
                "discount": meta["discount"], "export_sweeps": meta["export_sweeps"],
-               "sweep_bytes": meta["sweep_bytes"], "peer": [], "versions": versions,
+               "sweep_bytes": meta["sweep_bytes"], "csr_sweep_bytes": meta["csr_sweep_bytes"],
+               "peer": [], "versions": versions,
                "cpu": cpu_model(), "cai_build": args.cai_build}
     print("%s; P: scipy.sparse %s matrix %d x %d, %d nonzeros, index dtype %s" %
           (versions, P.format, P.shape[0], P.shape[1], P.nnz, P.indices.dtype))

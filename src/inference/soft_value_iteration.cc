@@ -97,14 +97,35 @@ SoftValueIteration::SoftValueIteration(const Mdp& mdp, SoftValueIterationOptions
   values_.assign(n, 0.0);
   next_values_.assign(n, 0.0);
   q_.assign(n * static_cast<std::size_t>(mdp.num_actions()), 0.0);
+  // The only backup that reads rewards and probabilities through patterns (see SoftBellmanBackup).
+  if (options_.backup == Backup::kVariational && options_.temperature > 0.0 &&
+      options_.prior.kind() != PriorKind::kTable) {
+    patterns_ = RowPatterns::Build(mdp);
+  }
 }
 
 double SoftValueIteration::Sweep() {
   double residual = 0.0;  // max |V_new - V_old|, +inf if NaN appeared
-  SoftBellmanBackup(*mdp_, options_, values_, q_, next_values_, &residual);
+  // Only V is needed from sweep to sweep: Q is not stored (q_values() recomputes it).
+  SoftBellmanBackup(*mdp_, options_, patterns_ ? &*patterns_ : nullptr, values_, {}, next_values_,
+                    &residual);
   values_.swap(next_values_);
   ++iterations_;
+  q_current_ = false;
   return residual;
+}
+
+void SoftValueIteration::UpdateQ() const {
+  if (q_current_) return;
+  // The last sweep's backup again, from the values it started from: the same Q to the last bit.
+  std::vector<double> v(values_.size());
+  SoftBellmanBackup(*mdp_, options_, patterns_ ? &*patterns_ : nullptr, next_values_, q_, v);
+  q_current_ = true;
+}
+
+std::span<const double> SoftValueIteration::q_values() const {
+  UpdateQ();
+  return q_;
 }
 
 SolverSummary SoftValueIteration::Solve() {
@@ -144,6 +165,7 @@ SoftSolution SoftValueIteration::Solution() const {
   sol.num_states = mdp_->num_states();
   sol.num_actions = mdp_->num_actions();
   sol.values = values_;
+  UpdateQ();
   sol.q_values = q_;
   sol.policy.assign(q_.size(), 0.0);
   SoftPolicy(*mdp_, options_, q_, sol.policy);

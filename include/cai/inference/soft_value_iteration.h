@@ -1,6 +1,7 @@
 // Discounted (infinite-horizon) soft value iteration, both backups, any action prior.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -52,7 +53,8 @@ class SoftValueIteration {
   double Sweep();
 
   std::span<const double> values() const { return values_; }
-  std::span<const double> q_values() const { return q_; }
+  /// Q of the last sweep (computed on first use after a sweep: sweeps store only V).
+  std::span<const double> q_values() const;
   /// Values, Q and the soft policy of the current iterate.
   SoftSolution Solution() const;
   const SoftValueIterationOptions& options() const { return options_; }
@@ -62,7 +64,12 @@ class SoftValueIteration {
   SoftValueIterationOptions options_;
   std::vector<double> values_;
   std::vector<double> next_values_;
-  std::vector<double> q_;
+  // Q of the last sweep, recomputed on demand from the values it started from (next_values_).
+  mutable std::vector<double> q_;
+  mutable bool q_current_ = true;
+  // Row patterns for the variational fast path, when the MDP has few (see RowPatterns).
+  std::optional<RowPatterns> patterns_;
+  void UpdateQ() const;
   int iterations_ = 0;
 };
 
