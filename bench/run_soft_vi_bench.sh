@@ -4,6 +4,7 @@
 # same 1000 x 1000 gridworld in the same run, and prints the comparison. See bench/README.md.
 #
 #   bash bench/run_soft_vi_bench.sh [--width=W] [--height=H] [--slip=P] [--repetitions=N]
+#                                   [--simd=auto|portable|avx2|avx512]
 #
 # Environment: BUILD_DIR (default build/rel), PYTHON (default /usr/bin/python3, Debian's, which has
 # python3-numpy and python3-scipy), KEEP_TMP=1 to keep the exported problem and JSON.
@@ -16,10 +17,10 @@ problem_args=()
 repetitions=5
 for arg in "$@"; do
   case $arg in
-    --width=* | --height=* | --slip=*) problem_args+=("$arg") ;;
+    --width=* | --height=* | --slip=* | --simd=*) problem_args+=("$arg") ;;
     --repetitions=*) repetitions=${arg#--repetitions=} ;;
     -h | --help)
-      sed -n '2,9p' "${BASH_SOURCE[0]}"
+      sed -n '2,10p' "${BASH_SOURCE[0]}"
       exit 0
       ;;
     *)
