@@ -291,8 +291,8 @@ alignas(64) constexpr double kExp2Table[64] = {
 // are added to a sum of at least 1, where they vanish anyway. x = (32 k + j) ln 2 / 32 + r with
 // |r| <= ln 2 / 64; exp(x) = 2^k 2^(j/32) exp(r), exp(r) - 1 by its Taylor polynomial of degree 6
 // (truncation error below 4e-18).
-// Its two halves, shared by the portable version below and the AVX2 one (which looks the table up
-// with gathers): the reduction x = (32 k + j) ln 2 / 32 + r, giving r and 32 k + j ...
+// Its two halves, shared by the version below (four or two lanes, the table looked up lane by lane)
+// and the AVX-512 loop (eight lanes, the table looked up in registers): the reduction x = (32 k + j) ln 2 / 32 + r, giving r and 32 k + j ...
 template <int N>
 CAI_INLINE void ExpReduce(const typename Vec<N>::D& x, typename Vec<N>::D& r,
                           typename Vec<N>::U& ki) {
@@ -401,7 +401,7 @@ CAI_INLINE void SoftValue(const typename Vec<N>::D& max, const typename Vec<N>::
 // multiplication instead of a division (which costs several times more), when 1 / temperature is a
 // normal number; the logit then differs from the quotient by at most about an ulp, which moves an
 // exponential term by at most about |logit| ulps of a term below exp(logit), under half an ulp of
-// the sum. Otherwise (temperatures below ~1e-308 or above ~4e307) they are divided.
+// the sum. Otherwise (temperatures below about 5.6e-309 or above about 4.5e307) they are divided.
 struct LogitScale {
   double temperature;
   double inverse;
