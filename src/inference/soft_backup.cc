@@ -32,11 +32,25 @@ StateLogPrior StateLogPrior::Of(const ActionPrior& prior, int s, int num_actions
     case PriorKind::kUniform:
       return Uniform(num_actions);
     case PriorKind::kTable:
-      return {prior.log_table().data() + static_cast<std::size_t>(s) * static_cast<std::size_t>(num_actions),
-              0.0};
+      return Row(std::span<const double>(prior.log_table())
+                     .subspan(static_cast<std::size_t>(s) * static_cast<std::size_t>(num_actions),
+                              static_cast<std::size_t>(num_actions)));
   }
   return None();
 }
+
+namespace {
+
+constexpr std::size_t kSmall = 64;
+
+// n doubles: `small` when they fit, else `large`, resized.
+double* Buffer(std::size_t n, double (&small)[kSmall], std::vector<double>& large) {
+  if (n <= kSmall) return small;
+  large.resize(n);
+  return large.data();
+}
+
+}  // namespace
 
 double SoftStateValue(std::span<const double> q, double temperature, StateLogPrior prior,
                       std::span<double> scratch) {
@@ -54,16 +68,9 @@ double SoftStateValue(std::span<const double> q, double temperature, StateLogPri
   const std::span<const double> log_row =
       prior.row == nullptr ? std::span<const double>() : std::span<const double>(prior.row, n);
   if (m == kNegInf || !std::isfinite(m)) return SoftMax(q, temperature, log_row);
-  double z_small[64];
-  std::vector<double> z_large;
-  double* z = scratch.data();
-  if (scratch.size() < n) {
-    z = z_small;
-    if (n > 64) {
-      z_large.resize(n);
-      z = z_large.data();
-    }
-  }
+  double small[kSmall];
+  std::vector<double> large;
+  double* z = scratch.size() >= n ? scratch.data() : Buffer(n, small, large);
   for (std::size_t a = 0; a < n; ++a) z[a] = (q[a] - m) / temperature;
   return m + temperature * LogMeanExp(std::span<const double>(z, n), log_row);
 }
@@ -79,13 +86,9 @@ void WithLogWeights(StateLogPrior prior, std::size_t n, F&& f) {
   } else if (prior.constant == 0.0) {  // none (or -log 1 = -0, which adds the same +-0)
     f(std::span<const double>());
   } else {
-    double small[64];
+    double small[kSmall];
     std::vector<double> large;
-    double* w = small;
-    if (n > 64) {
-      large.resize(n);
-      w = large.data();
-    }
+    double* w = Buffer(n, small, large);
     std::fill(w, w + n, prior.constant);
     f(std::span<const double>(w, n));
   }

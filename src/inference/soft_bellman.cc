@@ -46,13 +46,8 @@ inline double QValue(const BackupKernel& k, std::size_t sa) {
 template <Backup kBackup>
 void BackupStatesGeneral(const BackupKernel& k, int begin, int end, double& residual) {
   const auto na = static_cast<std::size_t>(k.num_actions);
-  double z_small[64];
-  std::vector<double> z_large;
-  double* z = z_small;
-  if (na > 64) {
-    z_large.resize(na);
-    z = z_large.data();
-  }
+  // SoftStateValue's scratch: its own stack buffer serves up to 64 actions.
+  std::vector<double> z(na > 64 ? na : 0);
   std::vector<double> q_row(k.q == nullptr ? na : 0);
   for (int s = begin; s < end; ++s) {
     const std::size_t row = static_cast<std::size_t>(s) * na;
@@ -61,7 +56,7 @@ void BackupStatesGeneral(const BackupKernel& k, int begin, int end, double& resi
     k.v[s] = SoftStateValue(std::span<const double>(qs, na), k.temperature,
                             StateLogPrior{k.log_table != nullptr ? k.log_table + row : nullptr,
                                           k.log_prior_const},
-                            std::span<double>(z, na));
+                            z);
     BlockResidual(k, s, 1, residual);
   }
 }

@@ -1,5 +1,5 @@
-// The AVX-512 part of the soft Bellman sweep (sweep_kernel.h): the exponentials of a block, eight at
-// a time, for the AVX2 level on processors with AVX-512F.
+// The AVX-512 part of the soft Bellman sweep (sweep_kernel.h): the exponentials of a block, eight
+// at a time, for the AVX2 level on processors with AVX-512F.
 #include "sweep_kernel.h"
 
 #if defined(__clang__)

@@ -3,7 +3,7 @@
 // Q of a block of rows) and the entry points of the levels, one file each:
 //   sweep_portable.cc  GCC/Clang vector extensions, two doubles (SSE2 on x86-64)
 //   sweep_avx2.cc      four doubles, four actions transposed (x86-64, chosen at run time)
-//   sweep_avx512.cc    the exponentials eight at a time (x86-64 with AVX-512F, inside the AVX2 level)
+//   sweep_avx512.cc    the exponentials eight at a time (AVX-512F, inside the AVX2 level)
 // The operator (soft_bellman.cc) chooses the level and splits the states over threads. Every level
 // computes the same operations as the general path (SoftContinuation, SoftStateValue of
 // soft_backup.h), to the last bit: no a * b + c is fused into an FMA in any of these files
@@ -114,9 +114,10 @@ inline void BlockResidual(const BackupKernel& k, int s0, int count, double& resi
 
 // ---- The fast path: temperature > 0, prior none or uniform ----
 //
-// The same operations as QValue and SoftStateValue, in blocks of states so that they vectorise: Q for
-// the block; the max over actions per state; the shifted logits (Q - max) / temperature and their
-// exponentials, several at a time; the sum in action order; its log, several states at a time.
+// The same operations as the general path (SoftContinuation and SoftStateValue of soft_backup.h),
+// in blocks of states so that they vectorise: Q for the block; the max over actions per state;
+// the shifted logits (Q - max) / temperature and their exponentials, several at a time; the sum
+// in action order; its log, several states at a time.
 // Only exp and log differ from the C library's: inline vector versions accurate to about half an
 // ulp (exp at most 0.56 ulp; log below 1 ulp), which agree with it to the last bit in all but a
 // small fraction of cases.

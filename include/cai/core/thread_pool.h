@@ -26,15 +26,16 @@ class ThreadPool {
 
   /// Runs part(j) for j = 0 .. n-1 and returns when every part is done. The calling thread runs
   /// part 0 and worker i part i (i < n): a fixed assignment, so that a part always runs in the same
-  /// order with the same data. Workers missing for the larger n are started and kept for later jobs;
-  /// if the system refuses more threads, the participants take the remaining parts in turn
+  /// order with the same data. Workers missing for the larger n are started and kept for later
+  /// jobs; if the system refuses more threads, the participants take the remaining parts in turn
   /// (participant i runs i, i + P, i + 2P, ...). Jobs from different threads run one after the
   /// other; a part that starts a job on the same pool runs it inline. Rethrows the first exception
   /// a part threw, after every part has finished.
   template <class F>
   void Run(int n, F&& part) {
-    auto call = [](void* f, int j) { (*static_cast<std::remove_reference_t<F>*>(f))(j); };
-    RunParts(n, call, static_cast<void*>(&part));
+    using Part = std::remove_reference_t<F>;
+    auto call = [](void* f, int j) { (*static_cast<Part*>(f))(j); };
+    RunParts(n, call, const_cast<void*>(static_cast<const void*>(&part)));
   }
 
   /// Workers started so far.
