@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cai/core/error.h"
+#include "soft_continuation.h"
 
 // The same rounding everywhere (no a * b + c fused into an FMA): the vector sweep of
 // soft_bellman.cc repeats these operations and promises the same bits (src/CMakeLists.txt passes
@@ -121,6 +122,25 @@ double SoftStateBackup(std::span<const double> q, double temperature, StateLogPr
   }
   for (std::size_t a = 0; a < n; ++a) pi[a] /= total;
   return m + temperature * std::log(total);
+}
+
+template <Backup kBackup>
+double SoftContinuation(const std::int32_t* next, const double* prob, std::int64_t n,
+                        const double* v, double temperature, double discount) {
+  return detail::SoftContinuationInline<kBackup>(next, prob, n, v, temperature, discount);
+}
+template double SoftContinuation<Backup::kVariational>(const std::int32_t*, const double*,
+                                                       std::int64_t, const double*, double, double);
+template double SoftContinuation<Backup::kExact>(const std::int32_t*, const double*, std::int64_t,
+                                                 const double*, double, double);
+
+double SoftContinuation(Backup backup, const std::int32_t* next, const double* prob,
+                        std::int64_t n, const double* v, double temperature, double discount) {
+  return backup == Backup::kVariational
+             ? detail::SoftContinuationInline<Backup::kVariational>(next, prob, n, v, temperature,
+                                                                   discount)
+             : detail::SoftContinuationInline<Backup::kExact>(next, prob, n, v, temperature,
+                                                             discount);
 }
 
 TiltedDynamics ExactTiltedDynamics(const std::int32_t* next, const double* prob, std::int64_t n,

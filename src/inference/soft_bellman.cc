@@ -38,8 +38,9 @@ inline double QValue(const BackupKernel& k, std::size_t sa) {
   const std::int64_t begin = k.offsets[sa];
   const std::int64_t n = k.offsets[sa + 1] - begin;
   return k.rewards[sa] + (n == 0 ? 0.0
-                                 : SoftContinuation<kBackup>(k.next + begin, k.prob + begin, n,
-                                                             k.v_next, k.temperature, k.discount));
+                                 : detail::SoftContinuationInline<kBackup>(
+                                       k.next + begin, k.prob + begin, n, k.v_next, k.temperature,
+                                       k.discount));
 }
 
 // States [begin, end), one at a time: every temperature and prior.

@@ -28,6 +28,7 @@
 #include "cai/core/numerics.h"
 #include "cai/inference/soft_backup.h"
 #include "cai/inference/soft_bellman.h"
+#include "soft_continuation.h"
 
 #if defined(__clang__)
 #pragma clang fp contract(off)
@@ -425,8 +426,8 @@ CAI_INLINE std::int64_t QRows(const BackupKernel& k, std::size_t row0, int n, st
       c = discount * acc;
     } else {
       c = e == t ? 0.0
-                 : SoftContinuation<kBackup>(next + t, prob + t, e - t, v_next, temperature,
-                                             discount);
+                 : detail::SoftContinuationInline<kBackup>(next + t, prob + t, e - t, v_next,
+                                                           temperature, discount);
     }
     t = e;
     qb[i] = rb[i] + c;

@@ -1,7 +1,8 @@
 // The per-state soft Bellman backup: the soft maximum over actions (V and pi from one row of Q,
 // with any action prior) and the two backups over successors (the variational expectation and the
 // exact log E exp, with the tilted dynamics of the latter). It is the one implementation of that
-// maths: the soft Bellman operator (soft_bellman.h) and every solver that backs up one state at a
+// maths, compiled once without fused multiply-adds (src/CMakeLists.txt) so that every caller gets
+// the same bits: the soft Bellman operator (soft_bellman.h) and every solver that backs up one state at a
 // time (IRL, tabular soft Q-learning, the policy gradient, soft DQN's target, the solver
 // comparison) call it. The vectorised sweep of soft_bellman.cc computes the same operations in
 // blocks of states, to the same bits (docs/exact-vs-variational.md).
@@ -84,8 +85,9 @@ double SoftStateBackup(std::span<const double> q, double temperature, StateLogPr
 /// outputs) and accumulated in double, with the prior folded into the logits z_a = q_a +
 /// temperature * log_prior[a] (log_prior holds one entry per action; zeros for none):
 /// V = max z + temperature * log sum_a exp((z_a - max z) / temperature), and, when `pi` is not
-/// empty, pi_a = exp((z_a - V) / temperature). temperature > 0. For prior none (log_prior all 0)
-/// V is SoftStateValue's to the last bit.
+/// empty, pi_a = exp((z_a - V) / temperature). temperature > 0. Inline, so that it rounds as the
+/// network code around it; for prior none (log_prior all 0) V is SoftStateValue's to the last bit
+/// wherever no multiply-add is fused (the default build).
 template <class QAt>
 double SoftStateValueOfOutputs(const QAt& q, std::span<const double> log_prior, double temperature,
                                std::span<double> pi = {}) {
@@ -116,48 +118,10 @@ double SoftStateValueOfOutputs(const QAt& q, std::span<const double> log_prior, 
 /// would lose temperature * 1e-16 (see LogMeanExp). Temperature or discount 0: discount * M.
 /// No successors (an action that ends the episode): 0.
 template <Backup kBackup>
-inline double SoftContinuation(const std::int32_t* next, const double* prob, std::int64_t n,
-                               const double* v, double temperature, double discount) {
-  if (n == 0) return 0.0;
-  if constexpr (kBackup == Backup::kVariational) {
-    double acc = 0.0;
-    for (std::int64_t k = 0; k < n; ++k) acc += prob[k] * v[next[k]];
-    return discount * acc;
-  } else {
-    double m = kNegInf;
-    for (std::int64_t k = 0; k < n; ++k) {
-      if (prob[k] > 0.0) m = std::max(m, v[next[k]]);
-    }
-    if (temperature == 0.0 || discount == 0.0) return discount * m;
-    double zmin = 0.0;
-    double total = 0.0;
-    for (std::int64_t k = 0; k < n; ++k) {
-      if (prob[k] > 0.0) {
-        zmin = std::min(zmin, discount * (v[next[k]] - m) / temperature);
-        total += prob[k];
-      }
-    }
-    double s = 0.0;
-    if (zmin >= -1.0) {
-      for (std::int64_t k = 0; k < n; ++k) {
-        if (prob[k] > 0.0) s += prob[k] * std::expm1(discount * (v[next[k]] - m) / temperature);
-      }
-      return discount * m + temperature * std::log1p(s / total);
-    }
-    for (std::int64_t k = 0; k < n; ++k) {
-      if (prob[k] > 0.0) s += prob[k] * std::exp(discount * (v[next[k]] - m) / temperature);
-    }
-    return discount * m + temperature * std::log(s / total);
-  }
-}
-
-inline double SoftContinuation(Backup backup, const std::int32_t* next, const double* prob,
-                               std::int64_t n, const double* v, double temperature,
-                               double discount) {
-  return backup == Backup::kVariational
-             ? SoftContinuation<Backup::kVariational>(next, prob, n, v, temperature, discount)
-             : SoftContinuation<Backup::kExact>(next, prob, n, v, temperature, discount);
-}
+double SoftContinuation(const std::int32_t* next, const double* prob, std::int64_t n,
+                        const double* v, double temperature, double discount);
+double SoftContinuation(Backup backup, const std::int32_t* next, const double* prob,
+                        std::int64_t n, const double* v, double temperature, double discount);
 
 /// The exact backup's posterior (tilted) dynamics of one (s, a), temperature > 0:
 /// q(s'_k) = p_k exp(discount (v_k - shift) / temperature) / norm over the successors with

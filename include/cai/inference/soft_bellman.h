@@ -21,7 +21,8 @@ struct SoftBellmanParams {
   ActionPrior prior;         ///< p(a|s); default: counting measure
   /// Threads for one backup, 1 to 1024. Problems with fewer than about 10^6 Q entries plus
   /// transitions always use one; larger ones split the states into contiguous blocks, each
-  /// computed exactly as on one thread (the result does not depend on the thread count).
+  /// computed exactly as on one thread (the result does not depend on the thread count), on the
+  /// workers of the shared persistent pool (core/thread_pool.h), started once.
   int threads = 1;
 };
 
