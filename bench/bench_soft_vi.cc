@@ -356,11 +356,13 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("RowPatternsBuild", BM_RowPatternsBuild)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("SoftViSweep/exact/T:1", BM_SoftViSweep, 1.0, cai::Backup::kExact)
-      ->Arg(1)
-      ->ArgName("threads")
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);
+  for (int threads = 1; threads <= max_threads; ++threads) {
+    benchmark::RegisterBenchmark("SoftViSweep/exact/T:1", BM_SoftViSweep, 1.0, cai::Backup::kExact)
+        ->Arg(threads)
+        ->ArgName("threads")
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
 
   try {
     if (!Config().export_dir.empty()) Export(Config());

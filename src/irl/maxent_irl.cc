@@ -10,6 +10,7 @@
 
 #include "cai/core/error.h"
 #include "cai/inference/forward_messages.h"
+#include "cai/inference/soft_backup.h"
 #include "cai/inference/soft_value_iteration.h"
 
 namespace cai {
@@ -29,64 +30,30 @@ struct Kernel {
   double discount;
 };
 
-// Continuation of (s, a) from next-step values: discount E_p[V'] (variational) or
-// alpha log(sum_k p_k exp(discount V'_k / alpha) / sum_k p_k) (exact). For the exact backup also
-// returns, through `shift` and `norm`, what the tilted dynamics need:
-// q_k = p_k exp(discount (V'_k - shift) / alpha) / norm.
-template <IrlMethod kMethod>
-inline double Continuation(const Kernel& k, std::size_t sa, const double* v_next, double* shift,
-                           double* norm) {
-  const std::int64_t begin = k.offsets[sa];
-  const std::int64_t end = k.offsets[sa + 1];
-  if (begin == end) return 0.0;
-  if constexpr (kMethod == IrlMethod::kMaxCausalEnt) {
-    double acc = 0.0;
-    for (std::int64_t i = begin; i < end; ++i) acc += k.prob[i] * v_next[k.next[i]];
-    return k.discount * acc;
-  } else {
-    double m = -std::numeric_limits<double>::infinity();
-    for (std::int64_t i = begin; i < end; ++i) {
-      if (k.prob[i] > 0.0) m = std::max(m, v_next[k.next[i]]);
-    }
-    double sum = 0.0;
-    double total = 0.0;
-    const double scale = k.discount / k.temperature;
-    for (std::int64_t i = begin; i < end; ++i) {
-      if (k.prob[i] > 0.0) {
-        sum += k.prob[i] * std::exp(scale * (v_next[k.next[i]] - m));
-        total += k.prob[i];
-      }
-    }
-    *shift = m;
-    *norm = sum;
-    return k.discount * m + k.temperature * std::log(sum / total);
-  }
-}
-
-// Q(s, .) into q, then q is overwritten with exp((Q(s, a) - max) / alpha); returns
-// V(s) = alpha log sum_a exp(Q(s, a) / alpha) and, when `pi` is not null, writes
-// pi(a|s) = exp((Q(s, a) - max) / alpha) / sum (the same exponentials: no second pass).
+// Q(s, .) into q from next-step values (the chosen backup over successors, SoftContinuation);
+// returns V(s) = alpha log sum_a exp(Q(s, a) / alpha) and, when `pi` is not null, writes
+// pi(a|s) = exp((Q(s, a) - V(s)) / alpha) from the same exponentials (SoftStateBackup).
 template <IrlMethod kMethod>
 inline double StateBackup(const Kernel& k, std::size_t s, const double* v_next, double* q,
                           double* pi) {
   const std::size_t row = s * k.num_actions;
-  double m = -std::numeric_limits<double>::infinity();
   for (std::size_t a = 0; a < k.num_actions; ++a) {
-    double shift = 0.0;
-    double norm = 0.0;
-    q[a] = k.rewards[row + a] + Continuation<kMethod>(k, row + a, v_next, &shift, &norm);
-    m = std::max(m, q[a]);
+    const std::int64_t begin = k.offsets[row + a];
+    q[a] = k.rewards[row + a] + SoftContinuation<kMethod>(k.next + begin, k.prob + begin,
+                                                          k.offsets[row + a + 1] - begin, v_next,
+                                                          k.temperature, k.discount);
   }
-  double sum = 0.0;
-  for (std::size_t a = 0; a < k.num_actions; ++a) {
-    q[a] = std::exp((q[a] - m) / k.temperature);
-    sum += q[a];
-  }
-  if (pi != nullptr) {
-    const double inv = 1.0 / sum;
-    for (std::size_t a = 0; a < k.num_actions; ++a) pi[a] = q[a] * inv;
-  }
-  return m + k.temperature * std::log(sum);
+  const std::span<const double> qs(q, k.num_actions);
+  if (pi == nullptr) return SoftStateValue(qs, k.temperature);
+  return SoftStateBackup(qs, k.temperature, StateLogPrior::None(),
+                         std::span<double>(pi, k.num_actions));
+}
+
+// The exact backup's tilted dynamics of (s, a) from next-step values.
+inline TiltedDynamics Tilted(const Kernel& k, std::size_t sa, const double* v_next) {
+  const std::int64_t begin = k.offsets[sa];
+  return ExactTiltedDynamics(k.next + begin, k.prob + begin, k.offsets[sa + 1] - begin, v_next,
+                             k.temperature, k.discount);
 }
 
 // v = soft Bellman(v_next) over all states (and the policy into `policy`, S x A, if not null);
@@ -111,7 +78,6 @@ double BackupSweep(const Kernel& k, const double* v_next, double* v, double* q, 
 template <IrlMethod kMethod>
 void ForwardStep(const Kernel& k, const double* v_next, const double* policy, const double* d,
                  double* d_next, double* visit, double weight, double* scratch) {
-  const double scale = k.discount / k.temperature;
   for (std::size_t s = 0; s < k.num_states; ++s) {
     const double ds = d[s];
     if (ds == 0.0) continue;
@@ -129,14 +95,11 @@ void ForwardStep(const Kernel& k, const double* v_next, const double* policy, co
       if constexpr (kMethod == IrlMethod::kMaxCausalEnt) {
         for (std::int64_t i = begin; i < end; ++i) d_next[k.next[i]] += x * k.prob[i];
       } else {
-        double shift = 0.0;
-        double norm = 1.0;
-        Continuation<kMethod>(k, row + a, v_next, &shift, &norm);
-        const double c = x / norm;
+        if (begin == end) continue;
+        const TiltedDynamics tilted = Tilted(k, row + a, v_next);
+        const double c = x / tilted.norm;
         for (std::int64_t i = begin; i < end; ++i) {
-          if (k.prob[i] > 0.0) {
-            d_next[k.next[i]] += c * k.prob[i] * std::exp(scale * (v_next[k.next[i]] - shift));
-          }
+          if (k.prob[i] > 0.0) d_next[k.next[i]] += c * k.prob[i] * tilted.Tilt(v_next[k.next[i]]);
         }
       }
     }
@@ -147,18 +110,15 @@ void ForwardStep(const Kernel& k, const double* v_next, const double* policy, co
 template <IrlMethod kMethod>
 void PolicyAndDynamics(const Kernel& k, const double* v, double* policy, double* weights,
                        double* scratch) {
-  const double scale = k.discount / k.temperature;
   for (std::size_t s = 0; s < k.num_states; ++s) {
     const std::size_t row = s * k.num_actions;
     StateBackup<kMethod>(k, s, v, scratch, policy + row);
     if constexpr (kMethod == IrlMethod::kMaxEnt) {
       for (std::size_t a = 0; a < k.num_actions; ++a) {
-        double shift = 0.0;
-        double norm = 1.0;
-        Continuation<kMethod>(k, row + a, v, &shift, &norm);
+        if (k.offsets[row + a] == k.offsets[row + a + 1]) continue;
+        const TiltedDynamics tilted = Tilted(k, row + a, v);
         for (std::int64_t i = k.offsets[row + a]; i < k.offsets[row + a + 1]; ++i) {
-          weights[i] = k.prob[i] > 0.0 ? k.prob[i] * std::exp(scale * (v[k.next[i]] - shift)) / norm
-                                       : 0.0;
+          weights[i] = tilted.Probability(k.prob[i], v[k.next[i]]);
         }
       }
     }
@@ -168,12 +128,12 @@ void PolicyAndDynamics(const Kernel& k, const double* v, double* policy, double*
 }  // namespace
 
 std::string IrlMethodName(IrlMethod method) {
-  return method == IrlMethod::kMaxEnt ? "maxent" : "mce";
+  return method == Backup::kExact ? "maxent" : "mce";
 }
 
 IrlMethod ParseIrlMethod(const std::string& name) {
-  if (name == "maxent") return IrlMethod::kMaxEnt;
-  if (name == "mce") return IrlMethod::kMaxCausalEnt;
+  if (name == "maxent") return Backup::kExact;
+  if (name == "mce") return Backup::kVariational;
   throw Error(fmt::format("method: \"{}\" is not an IRL method (expected maxent or mce)", name));
 }
 

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 #include <fmt/format.h>
 
 #include "cai/core/error.h"
+#include "cai/core/thread_pool.h"
 #include "float_math.h"
 
 namespace cai::planning {
@@ -145,12 +144,7 @@ struct Mppi::Impl {
   bool planned = false;
 
   // Worker threads run chunks 1..n-1; the calling thread runs chunk 0.
-  std::vector<std::thread> workers;
-  std::mutex mu;
-  std::condition_variable start_cv, done_cv;
-  std::uint64_t generation = 0;
-  int pending = 0;
-  bool stop = false;
+  std::unique_ptr<ThreadPool> pool;
 
   Impl(const BatchedDynamics& d, MppiOptions o) : dyn(&d), options(std::move(o)) {
     ValidateMppiOptions(options, d);
@@ -183,49 +177,11 @@ struct Mppi::Impl {
       };
       chunks.push_back(Chunk{bound(j), bound(j + 1), FastNormal(options.seed, j)});
     }
-    for (std::size_t j = 1; j < n; ++j) workers.emplace_back([this, j] { WorkerLoop(j); });
-  }
-
-  ~Impl() {
-    {
-      std::lock_guard lock(mu);
-      stop = true;
-    }
-    start_cv.notify_all();
-    for (auto& w : workers) w.join();
-  }
-
-  void WorkerLoop(std::size_t j) {
-    std::uint64_t seen = 0;
-    for (;;) {
-      {
-        std::unique_lock lock(mu);
-        start_cv.wait(lock, [&] { return stop || generation != seen; });
-        if (stop) return;
-        seen = generation;
-      }
-      RunChunk(j);
-      {
-        std::lock_guard lock(mu);
-        if (--pending == 0) done_cv.notify_one();
-      }
-    }
+    pool = std::make_unique<ThreadPool>(static_cast<int>(n) - 1);
   }
 
   void RunAll() {
-    if (workers.empty()) {
-      RunChunk(0);
-      return;
-    }
-    {
-      std::lock_guard lock(mu);
-      ++generation;
-      pending = static_cast<int>(workers.size());
-    }
-    start_cv.notify_all();
-    RunChunk(0);
-    std::unique_lock lock(mu);
-    done_cv.wait(lock, [&] { return pending == 0; });
+    pool->Run(static_cast<int>(chunks.size()), [this](int j) { RunChunk(static_cast<std::size_t>(j)); });
   }
 
   // Samples, clips and rolls out the sequences [begin, end) of chunk j.

@@ -8,6 +8,7 @@
 
 #include "cai/core/error.h"
 #include "cai/inference/forward_messages.h"
+#include "cai/inference/soft_backup.h"
 
 namespace cai::rl {
 namespace {
@@ -34,13 +35,13 @@ double Regulariser(const SoftBellmanParams& p, const Mdp& mdp, int s, int a, dou
 
 std::vector<double> SoftmaxPolicy(const Mdp& mdp, std::span<const double> logits) {
   const int S = mdp.num_states(), A = mdp.num_actions();
-  std::vector<double> pi(logits.begin(), logits.end());
+  const auto na = static_cast<std::size_t>(A);
+  std::vector<double> pi(logits.size());
   for (int s = 0; s < S; ++s) {
-    double* row = pi.data() + static_cast<std::size_t>(s) * A;
-    const double m = *std::max_element(row, row + A);
-    double z = 0;
-    for (int a = 0; a < A; ++a) z += (row[a] = std::exp(row[a] - m));
-    for (int a = 0; a < A; ++a) row[a] /= z;
+    const std::size_t row = static_cast<std::size_t>(s) * na;
+    // The soft policy of the logits at temperature 1 (inference's per-state soft backup).
+    SoftStatePolicy(logits.subspan(row, na), 1.0, StateLogPrior::None(),
+                    std::span<double>(pi).subspan(row, na));
   }
   return pi;
 }

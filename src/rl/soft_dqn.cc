@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
+#include "cai/core/numerics.h"
+#include "cai/inference/soft_backup.h"
 #include "option_table.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
@@ -26,27 +28,11 @@ std::vector<double> LogPrior(const SoftQOptions& o, int num_actions) {
 }
 
 // z_a = q_a + alpha * log p(a); returns V = alpha * log sum_a exp(z_a / alpha) and writes
-// pi(a) = exp((z_a - V) / alpha) into `pi` when not empty. alpha > 0.
+// pi(a) = exp((z_a - V) / alpha) into `pi` when not empty. alpha > 0. The float network outputs
+// are backed up by inference's per-state soft backup (soft_backup.h), accumulated in double.
 template <typename Q>
 double SoftValue(const Q& q, std::span<const double> log_prior, double alpha, std::span<double> pi) {
-  const std::size_t n = log_prior.size();
-  double m = -std::numeric_limits<double>::infinity();
-  for (std::size_t a = 0; a < n; ++a) m = std::max(m, static_cast<double>(q(a)) + alpha * log_prior[a]);
-  double sum = 0.0;
-  for (std::size_t a = 0; a < n; ++a) sum += std::exp((static_cast<double>(q(a)) + alpha * log_prior[a] - m) / alpha);
-  const double v = m + alpha * std::log(sum);
-  if (!pi.empty()) {
-    for (std::size_t a = 0; a < n; ++a) pi[a] = std::exp((static_cast<double>(q(a)) + alpha * log_prior[a] - v) / alpha);
-  }
-  return v;
-}
-
-double Entropy(std::span<const double> pi) {
-  double h = 0.0;
-  for (double p : pi) {
-    if (p > 0.0) h -= p * std::log(p);
-  }
-  return h;
+  return SoftStateValueOfOutputs(q, log_prior, alpha, pi);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "cai/core/error.h"
 #include "cai/env/mdp_environment.h"
+#include "cai/inference/soft_backup.h"
 #include "cai/inference/soft_value_iteration.h"
 #include "cai/rl/actor_critic.h"
 #include "cai/rl/maxent_policy_gradient.h"
@@ -22,19 +23,16 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// pi = softmax(q / T) per state, V = T log sum exp(q / T).
+// pi = softmax(q / T) per state, V = T log sum exp(q / T): inference's per-state soft backup.
 void SoftFromQ(std::span<const double> q, int num_actions, double temperature, std::vector<double>& values,
                std::vector<double>& policy) {
-  const std::size_t states = q.size() / num_actions;
+  const auto na = static_cast<std::size_t>(num_actions);
+  const std::size_t states = q.size() / na;
   values.assign(states, 0.0);
   policy.assign(q.size(), 0.0);
   for (std::size_t s = 0; s < states; ++s) {
-    const auto row = q.subspan(s * num_actions, num_actions);
-    const double m = *std::max_element(row.begin(), row.end());
-    double sum = 0;
-    for (double x : row) sum += std::exp((x - m) / temperature);
-    values[s] = m + temperature * std::log(sum);
-    for (int a = 0; a < num_actions; ++a) policy[s * num_actions + a] = std::exp((row[a] - values[s]) / temperature);
+    values[s] = SoftStateBackup(q.subspan(s * na, na), temperature, StateLogPrior::None(),
+                                std::span<double>(policy).subspan(s * na, na));
   }
 }
 
@@ -172,11 +170,11 @@ SolverComparison CompareSolvers(const Mdp& mdp, const SolverComparisonOptions& o
     nn::MlpWorkspace actor_ws(ac_trainer.agent().actor(), S), critic_ws(ac_trainer.agent().critic(), S);
     const auto logits_out = nn::Forward(ac_trainer.agent().actor(), actor_ws, x);
     const auto v = nn::Forward(ac_trainer.agent().critic(), critic_ws, x);
+    std::vector<double> logits_row(static_cast<std::size_t>(A));
     for (int s = 0; s < S; ++s) {
-      const double m = logits_out.col(s).maxCoeff();
-      double z = 0;
-      for (int a = 0; a < A; ++a) z += std::exp(logits_out(a, s) - m);
-      for (int a = 0; a < A; ++a) actor_critic.policy[static_cast<std::size_t>(s) * A + a] = std::exp(logits_out(a, s) - m) / z;
+      for (int a = 0; a < A; ++a) logits_row[static_cast<std::size_t>(a)] = logits_out(a, s);
+      SoftStatePolicy(logits_row, 1.0, StateLogPrior::None(),
+                      std::span<double>(actor_critic.policy).subspan(static_cast<std::size_t>(s) * A, A));
       actor_critic.values[s] = v(0, s);
     }
   }

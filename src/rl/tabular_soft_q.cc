@@ -8,25 +8,16 @@
 
 #include "cai/core/error.h"
 #include "cai/core/rng.h"
+#include "cai/inference/soft_backup.h"
 
 namespace cai::rl {
 namespace {
 
-// V(s) = T log sum_a p(a|s) exp(Q(s,a)/T), max-shifted; the max over actions with p > 0 at T = 0.
+// V(s) = T log sum_a p(a|s) exp(Q(s,a)/T): inference's per-state soft backup.
 double SoftValue(const Mdp& mdp, const SoftBellmanParams& p, const double* q, int s) {
   const int A = mdp.num_actions();
-  double m = -std::numeric_limits<double>::infinity();
-  for (int a = 0; a < A; ++a) {
-    if (p.prior.LogProb(s, a, A) > -std::numeric_limits<double>::infinity()) m = std::max(m, q[a]);
-  }
-  if (p.temperature == 0.0) return m;
-  double sum = 0.0;
-  for (int a = 0; a < A; ++a) {
-    const double lp = p.prior.LogProb(s, a, A);
-    if (lp == -std::numeric_limits<double>::infinity()) continue;
-    sum += std::exp((q[a] - m) / p.temperature + lp);
-  }
-  return m + p.temperature * std::log(sum);
+  return SoftStateValue(std::span<const double>(q, static_cast<std::size_t>(A)), p.temperature,
+                        StateLogPrior::Of(p.prior, s, A));
 }
 
 }  // namespace
@@ -78,11 +69,8 @@ TabularSoftQResult TabularSoftQLearning(const Mdp& mdp, const TabularSoftQOption
     if (rng.Uniform() < o.epsilon) {
       a = static_cast<int>(rng.UniformInt(static_cast<std::uint64_t>(A)));
     } else {
-      const double m = *std::max_element(q, q + A);
-      for (int b = 0; b < A; ++b) {
-        const double lp = p.prior.LogProb(s, b, A);
-        weights[b] = lp == -std::numeric_limits<double>::infinity() ? 0.0 : std::exp((q[b] - m) / behaviour_t + lp);
-      }
+      SoftStatePolicy(std::span<const double>(q, static_cast<std::size_t>(A)), behaviour_t,
+                      StateLogPrior::Of(p.prior, s, A), weights);
       a = static_cast<int>(rng.Categorical(weights));
     }
     const std::size_t i = static_cast<std::size_t>(s) * A + a;

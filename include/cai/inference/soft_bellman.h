@@ -7,24 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "cai/inference/soft_backup.h"
 #include "cai/mdp/action_prior.h"
 #include "cai/mdp/mdp.h"
 
 namespace cai {
-
-/// Which backup over next states. Both use the soft maximum over actions.
-enum class Backup {
-  /// Q = r + discount * E_{s'}[V(s')]: the variational (SAC) backup, risk-neutral in s'.
-  kVariational,
-  /// Q = r + temperature * log E_{s'}[exp(discount * V(s') / temperature)]: exact message passing,
-  /// optimistic under stochastic dynamics (temperature 0: max over reachable s').
-  kExact,
-};
-
-/// "variational" or "exact".
-std::string BackupName(Backup backup);
-/// Parses "variational" / "exact"; throws cai::Error naming the value otherwise.
-Backup ParseBackup(const std::string& name);
 
 /// Everything that defines the soft Bellman operator apart from the MDP.
 struct SoftBellmanParams {
@@ -34,7 +21,8 @@ struct SoftBellmanParams {
   ActionPrior prior;         ///< p(a|s); default: counting measure
   /// Threads for one backup, 1 to 1024. Problems with fewer than about 10^6 Q entries plus
   /// transitions always use one; larger ones split the states into contiguous blocks, each
-  /// computed exactly as on one thread (the result does not depend on the thread count).
+  /// computed exactly as on one thread (the result does not depend on the thread count), on the
+  /// workers of the shared persistent pool (core/thread_pool.h), started once.
   int threads = 1;
 };
 

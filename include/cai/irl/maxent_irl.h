@@ -8,23 +8,23 @@
 #include <string>
 #include <vector>
 
+#include "cai/inference/soft_backup.h"
 #include "cai/irl/demonstrations.h"
 #include "cai/mdp/features.h"
 #include "cai/mdp/mdp.h"
 
 namespace cai {
 
-/// Which IRL model, i.e. which soft Bellman backup explains the expert.
-enum class IrlMethod {
-  /// Ziebart et al. 2008: p(tau) proportional to p(s_0) prod p(s'|s,a) exp(sum_t r_t / alpha), the
-  /// exact (optimistic) backup Q = r + alpha log E_{s'}[exp(discount V(s') / alpha)].
-  kMaxEnt,
-  /// Ziebart 2010: pi_t(a|s) = exp((Q_t - V_t) / alpha) with the variational backup
-  /// Q = r + discount E_{s'}[V(s')] (SAC's backup).
-  kMaxCausalEnt,
-};
+/// Which IRL model, i.e. which soft Bellman backup explains the expert: IRL's two methods are the
+/// two backups of the inference module, under their IRL names.
+///  - IrlMethod::kMaxEnt = Backup::kExact (Ziebart et al. 2008): p(tau) proportional to
+///    p(s_0) prod p(s'|s,a) exp(sum_t r_t / alpha), the exact (optimistic) backup
+///    Q = r + alpha log E_{s'}[exp(discount V(s') / alpha)].
+///  - IrlMethod::kMaxCausalEnt = Backup::kVariational (Ziebart 2010): pi_t(a|s) =
+///    exp((Q_t - V_t) / alpha) with the variational backup Q = r + discount E_{s'}[V(s')] (SAC's).
+using IrlMethod = Backup;
 
-/// "maxent" or "mce".
+/// "maxent" (kExact) or "mce" (kVariational): the user-facing words (CLI, JSON, Python).
 std::string IrlMethodName(IrlMethod method);
 /// Parses "maxent" / "mce"; throws cai::Error naming the value otherwise.
 IrlMethod ParseIrlMethod(const std::string& name);
