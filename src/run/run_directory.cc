@@ -1,4 +1,4 @@
-#include "cai/io/training_run.h"
+#include "cai/run/run_directory.h"
 
 #include <charconv>
 #include <chrono>
@@ -12,11 +12,11 @@
 
 #include "cai/core/error.h"
 #include "cai/core/file.h"
-#include "cai/io/metrics_logger.h"
-#include "cai/io/progress.h"
+#include "cai/run/metrics_logger.h"
+#include "cai/run/progress.h"
 #include "cai/nn/safetensors.h"
 
-namespace cai::io {
+namespace cai::run {
 namespace fs = std::filesystem;
 
 namespace {
@@ -26,7 +26,7 @@ constexpr const char* kCheckpoint = "checkpoint.safetensors";
 constexpr const char* kPolicy = "policy.safetensors";
 constexpr const char* kEval = "eval.json";
 
-nlohmann::json EvaluationToJson(const rl::EvaluationResult& e, std::int64_t step) {
+nlohmann::json EvaluationToJson(const EvaluationResult& e, std::int64_t step) {
   return {{"step", step},
           {"episodes", e.returns.size()},
           {"mean_return", e.mean_return},
@@ -67,7 +67,7 @@ void TruncateMetrics(const fs::path& path, std::int64_t last_step, bool csv) {
   WriteFileAtomically(path, kept);
 }
 
-RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
+RunResult Train(Trainer& trainer, const RunOptions& o) {
   MetricsLogger logger(o.directory);
   const std::int64_t total = trainer.total_steps();
   const std::int64_t start = trainer.step();
@@ -85,9 +85,9 @@ RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
   std::int64_t last_log_step = start;
   std::vector<std::pair<std::string_view, double>> row;
   while (trainer.step() < total) {
-    const std::span<const rl::EpisodeStats> episodes = trainer.Step();
+    const std::span<const EpisodeStats> episodes = trainer.Step();
     const std::int64_t s = trainer.step();
-    for (const rl::EpisodeStats& episode : episodes) {
+    for (const EpisodeStats& episode : episodes) {
       recent_return = episode.episodic_return;
       logger.Log(episode.end_step, {{"charts/episodic_return", episode.episodic_return},
                                     {"charts/episodic_length", static_cast<double>(episode.length)}});
@@ -106,7 +106,7 @@ RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
       next_log = next_multiple(s, o.log_interval);
     }
     if (s >= next_eval && s < total) {
-      const rl::EvaluationResult e = trainer.Evaluate(o.eval_episodes, o.eval_seed);
+      const EvaluationResult e = trainer.Evaluate(o.eval_episodes, o.eval_seed);
       logger.Log(s, {{"eval/mean_return", e.mean_return}, {"eval/std_return", e.std_return}});
       next_eval = next_multiple(s, o.eval_interval);
     }
@@ -192,7 +192,7 @@ nlohmann::json ReadRunConfig(const fs::path& directory) {
   return j;
 }
 
-RunResult StartRun(rl::Trainer& trainer, const RunOptions& options) {
+RunResult StartRun(Trainer& trainer, const RunOptions& options) {
   ValidateRunOptions(options);
   const fs::path config = options.directory / kConfig;
   if (fs::exists(config)) {
@@ -210,7 +210,7 @@ RunResult StartRun(rl::Trainer& trainer, const RunOptions& options) {
   return Train(trainer, options);
 }
 
-RunResult ResumeRun(rl::Trainer& trainer, const RunOptions& options) {
+RunResult ResumeRun(Trainer& trainer, const RunOptions& options) {
   ValidateRunOptions(options);
   const fs::path path = options.directory / kCheckpoint;
   if (!fs::exists(path)) {
@@ -224,4 +224,4 @@ RunResult ResumeRun(rl::Trainer& trainer, const RunOptions& options) {
   return Train(trainer, options);
 }
 
-}  // namespace cai::io
+}  // namespace cai::run

@@ -1,4 +1,4 @@
-#include "cai/rl/trainer.h"
+#include "cai/run/trainer.h"
 
 #include <cmath>
 
@@ -7,7 +7,7 @@
 #include "cai/core/error.h"
 #include "cai/nn/safetensors.h"
 
-namespace cai::rl {
+namespace cai::run {
 
 EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episodes, std::uint64_t seed) {
   if (episodes < 1) throw Error(fmt::format("episodes: {} is invalid (expected an integer >= 1)", episodes));
@@ -90,4 +90,4 @@ void CheckCheckpointOwner(const nn::SafetensorsFile& file, std::string_view algo
   }
 }
 
-}  // namespace cai::rl
+}  // namespace cai::run

@@ -1,4 +1,4 @@
-#include "cai/io/tensorboard_writer.h"
+#include "cai/run/tensorboard_writer.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 
 #include "cai/core/error.h"
 
-namespace cai::io {
+namespace cai::run {
 namespace {
 
 constexpr std::array<std::uint32_t, 256> MakeCrcTable() {
@@ -113,4 +113,4 @@ void TensorBoardWriter::Flush() {
   if (std::fflush(file_) != 0) throw Error(fmt::format("{}: flush failed ({})", path_.string(), std::strerror(errno)));
 }
 
-}  // namespace cai::io
+}  // namespace cai::run
