@@ -28,12 +28,21 @@ EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episo
     result.returns.push_back(total);
     result.lengths.push_back(length);
   }
+  SummarizeReturns(result);
+  return result;
+}
+
+void SummarizeReturns(EvaluationResult& result) {
+  const auto n = static_cast<double>(result.returns.size());
   double sum = 0, sum2 = 0;
   for (double r : result.returns) sum += r;
-  result.mean_return = sum / episodes;
+  result.mean_return = sum / n;
   for (double r : result.returns) sum2 += (r - result.mean_return) * (r - result.mean_return);
-  result.std_return = std::sqrt(sum2 / episodes);
-  return result;
+  result.std_return = std::sqrt(sum2 / n);
+}
+
+EvaluationResult Trainer::Evaluate(int, std::uint64_t) {
+  throw Error(fmt::format("{}: this learner has no environment to evaluate its policy on", algorithm()));
 }
 
 std::int64_t RunSteps(Trainer& trainer, std::int64_t steps, bool finish_episode, std::vector<EpisodeStats>& finished) {

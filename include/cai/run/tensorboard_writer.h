@@ -37,4 +37,10 @@ class TensorBoardWriter {
   std::FILE* file_ = nullptr;
 };
 
+/// For a resumed run: rewrites each events.out.tfevents.* file in `dir` (atomically) keeping only
+/// its events with step <= `last_step`, so that TensorBoard shows no point of the interrupted run
+/// past its checkpoint; a partly written last record (a killed run) is dropped, and a file left
+/// with no scalar event is removed. Throws cai::Error naming a file whose records are corrupt.
+void TrimEventFiles(const std::filesystem::path& dir, std::int64_t last_step);
+
 }  // namespace cai::run

@@ -1,5 +1,8 @@
-// What every learning algorithm exposes to the run-directory driver (io::RunTraining): one
-// environment step at a time, scalars to log, evaluation, checkpoints and the final policy.
+// What every learner exposes to the run-directory driver (run::StartRun / ResumeRun): one step at a
+// time, scalars to log, evaluation, checkpoints and the final policy. A step is one environment step
+// for the learners on simulators (SAC, soft DQN, the actor-critic, PETS) and one optimiser iteration
+// for the others (the alignment trainers, IRL fits): those report no episodes, may finish before
+// their budget (finished()) and need not evaluate on an environment (can_evaluate()).
 #pragma once
 
 #include <cstdint>
@@ -43,12 +46,15 @@ class Policy {
   virtual void Act(std::span<const float> observation, std::span<double> action) = 0;
 };
 
+/// Fills mean_return and std_return (population) from result.returns (which must not be empty).
+void SummarizeReturns(EvaluationResult& result);
+
 /// Runs `episodes` episodes of `policy` in `env` (the first reset seeded with `seed`, later resets
 /// continuing its stream, so the same seed gives the same episodes). Throws cai::Error unless
 /// episodes >= 1.
 EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episodes, std::uint64_t seed);
 
-/// A learner driven one environment step at a time.
+/// A learner driven one step at a time.
 class Trainer {
  public:
   virtual ~Trainer() = default;
@@ -57,17 +63,27 @@ class Trainer {
   /// Environment steps taken so far and the run's budget.
   virtual std::int64_t step() const = 0;
   virtual std::int64_t total_steps() const = 0;
+  /// True once no more steps are due: at the budget, or earlier where the learner stops by itself
+  /// (an optimiser that has converged).
+  virtual bool finished() const { return step() >= total_steps(); }
   /// One step of the learner's loop: one environment step (or one step of every copy of a vector
   /// environment, advancing step() by the number of copies) and the updates due after it. Returns
   /// the episodes that ended in it (a view valid until the next call).
   virtual std::span<const EpisodeStats> Step() = 0;
   /// Scalars describing the latest updates (losses, temperature, ...), TensorBoard-style tags.
   virtual std::vector<std::pair<std::string, double>> Scalars() const = 0;
+  /// Scalars of the starting point, logged at step 0 when a run starts (e.g. an optimiser's
+  /// initial objective); empty (the default) logs nothing.
+  virtual std::vector<std::pair<std::string, double>> InitialScalars() const { return {}; }
   /// True where SaveCheckpoint may be called (e.g. right after an episode ended, or after an update
   /// for on-policy learners that save their simulators mid-episode).
   virtual bool can_checkpoint() const = 0;
-  /// Deterministic evaluation of the current policy on a separate copy of the environment.
-  virtual EvaluationResult Evaluate(int episodes, std::uint64_t seed) = 0;
+  /// False for learners without an environment to evaluate on: the run then logs no eval/*
+  /// scalars, logs the final Scalars() at the last step instead and writes no eval.json.
+  virtual bool can_evaluate() const { return true; }
+  /// Deterministic evaluation of the current policy on a separate copy of the environment. The
+  /// default (for learners that cannot evaluate) throws cai::Error.
+  virtual EvaluationResult Evaluate(int episodes, std::uint64_t seed);
   /// Everything needed to continue bit for bit (learner, environment generator, counters).
   virtual void SaveCheckpoint(nn::SafetensorsFile& file) const = 0;
   /// Throws cai::Error if the file does not belong to this algorithm/configuration.
