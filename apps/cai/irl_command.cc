@@ -23,6 +23,9 @@
 #include "commands.h"
 
 namespace cai::cli {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProblemSource, mdp_file, builtin, params)
+
 namespace {
 
 struct Horizon {
@@ -124,44 +127,22 @@ const char* const kIrlRunFlags[] = {"--mdp", "--builtin", "--param", "--features
                                     "--iterations", "--learning-rate", "--gradient-tolerance", "--out",
                                     "--checkpoint-every", "--log-every"};
 
-std::string Absolute(const std::string& path) {
-  return path.empty() ? path : std::filesystem::absolute(path).lexically_normal().string();
-}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Horizon, horizon, discount)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IrlArgs, source, features, demos, h, method, temperature, l2, optimizer, iterations,
+                                   learning_rate, gradient_tolerance)
 
-// config.json of an IRL run (the run layer adds "run"); file paths are made absolute so that the run
-// can be resumed from any directory.
-nlohmann::json IrlConfig(const IrlArgs& a) {
-  return {{"format", "cai.irl_run/1"},
-          {"algorithm", "irl"},
-          {"problem", {{"mdp", Absolute(a.source.mdp_file)}, {"builtin", a.source.builtin}, {"params", a.source.params}}},
-          {"features", Absolute(a.features)},
-          {"demos", Absolute(a.demos)},
-          {"horizon", a.h.horizon},
-          {"discount", a.h.discount},
-          {"irl",
-           {{"method", a.method}, {"temperature", a.temperature}, {"l2", a.l2}, {"optimizer", a.optimizer},
-            {"iterations", a.iterations}, {"learning_rate", a.learning_rate},
-            {"gradient_tolerance", a.gradient_tolerance}}}};
+// config.json of an IRL run (the run layer adds "run"), the run-defining flags; file paths are made
+// absolute so that the run can be resumed from any directory.
+nlohmann::json IrlConfig(IrlArgs a) {
+  for (std::string* path : {&a.source.mdp_file, &a.features, &a.demos}) {
+    if (!path->empty()) *path = std::filesystem::absolute(*path).lexically_normal().string();
+  }
+  return {{"format", "cai.irl_run/1"}, {"algorithm", "irl"}, {"irl", a}};
 }
 
 void IrlConfigFromJson(const nlohmann::json& j, IrlArgs& a) {
   try {
-    const auto& p = j.at("problem");
-    a.source.mdp_file = p.at("mdp").get<std::string>();
-    a.source.builtin = p.at("builtin").get<std::string>();
-    a.source.params = p.at("params").get<std::vector<std::string>>();
-    a.features = j.at("features").get<std::string>();
-    a.demos = j.at("demos").get<std::string>();
-    a.h.horizon = j.at("horizon").get<int>();
-    a.h.discount = j.at("discount").get<double>();
-    const auto& o = j.at("irl");
-    a.method = o.at("method").get<std::string>();
-    a.temperature = o.at("temperature").get<double>();
-    a.l2 = o.at("l2").get<double>();
-    a.optimizer = o.at("optimizer").get<std::string>();
-    a.iterations = o.at("iterations").get<int>();
-    a.learning_rate = o.at("learning_rate").get<double>();
-    a.gradient_tolerance = o.at("gradient_tolerance").get<double>();
+    j.at("irl").get_to(a);
     const run::RunOptions stored = run::RunOptionsFromJson(j.at("run"), a.resume);
     a.checkpoint_every = static_cast<int>(stored.checkpoint_interval);
     a.log_every = static_cast<int>(stored.log_interval);

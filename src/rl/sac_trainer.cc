@@ -33,11 +33,10 @@ SacTrainer::SacTrainer(std::string environment, const SacOptions& options, std::
 
 SacTrainer::SacTrainer(std::unique_ptr<env::Environment> env, std::unique_ptr<env::Environment> eval_env,
                        const SacOptions& options, std::int64_t total_steps)
-    : OffPolicyTrainer(std::move(env), std::move(eval_env), total_steps),
-      agent_(environment().observation_dim(), BoxActions(environment()).low(), BoxActions(environment()).high(),
-             options) {
-  Start(options.seed);
-}
+    : AgentOffPolicyTrainer(std::move(env), std::move(eval_env), total_steps, options.seed,
+                            [&options](const env::Environment& e) {
+                              return SacAgent(e.observation_dim(), BoxActions(e).low(), BoxActions(e).high(), options);
+                            }) {}
 
 void SacTrainer::SelectAction(bool warmup) {
   if (warmup) {
@@ -45,11 +44,6 @@ void SacTrainer::SelectAction(bool warmup) {
   } else {
     agent_.Act(observation(), /*deterministic=*/false, stored_action(), env_action());
   }
-}
-
-OffPolicySchedule SacTrainer::schedule() const {
-  const SacOptions& o = agent_.options();
-  return {o.learning_starts, o.train_frequency, o.gradient_steps};
 }
 
 std::vector<std::pair<std::string, double>> SacTrainer::Scalars() const {

@@ -380,20 +380,15 @@ SoftQTrainer::SoftQTrainer(std::string environment, const SoftQOptions& options,
 
 SoftQTrainer::SoftQTrainer(std::unique_ptr<env::Environment> env, std::unique_ptr<env::Environment> eval_env,
                            const SoftQOptions& options, std::int64_t total_steps)
-    : OffPolicyTrainer(DiscreteEnvironment(std::move(env)), DiscreteEnvironment(std::move(eval_env)), total_steps),
-      agent_(environment().observation_dim(), environment().action_space().n(), options) {
-  Start(options.seed);
-}
+    : AgentOffPolicyTrainer(DiscreteEnvironment(std::move(env)), DiscreteEnvironment(std::move(eval_env)), total_steps,
+                            options.seed, [&options](const env::Environment& e) {
+                              return SoftQAgent(e.observation_dim(), e.action_space().n(), options);
+                            }) {}
 
 void SoftQTrainer::SelectAction(bool warmup) {
   const int a = warmup ? agent_.RandomAction() : agent_.Act(observation(), /*deterministic=*/false);
   env_action()[0] = static_cast<double>(a);
   stored_action()[0] = static_cast<float>(a);
-}
-
-OffPolicySchedule SoftQTrainer::schedule() const {
-  const SoftQOptions& o = agent_.options();
-  return {o.learning_starts, o.train_frequency, o.gradient_steps};
 }
 
 std::vector<std::pair<std::string, double>> SoftQTrainer::Scalars() const {

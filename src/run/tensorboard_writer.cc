@@ -113,11 +113,13 @@ void TrimEventFiles(const std::filesystem::path& dir, std::int64_t last_step) {
       std::memcpy(&n, data.data() + pos, 8);
       if (n > data.size() - pos - 12 || data.size() - pos - 12 - n < 4) break;  // partly written record
       const std::string_view event(data.data() + pos + 12, n);
-      std::uint32_t crc = 0;
+      std::uint32_t len_crc = 0, crc = 0;
+      std::memcpy(&len_crc, data.data() + pos + 8, 4);
       std::memcpy(&crc, data.data() + pos + 12 + n, 4);
       std::int64_t step = 0;
       bool has_summary = false;
-      if (crc != MaskCrc(Crc32c(event)) || !ParseEvent(event, step, has_summary)) {
+      if (len_crc != MaskCrc(Crc32c(std::string_view(data.data() + pos, 8))) || crc != MaskCrc(Crc32c(event)) ||
+          !ParseEvent(event, step, has_summary)) {
         throw Error(fmt::format("{}: corrupt record at byte {}", path.string(), pos));
       }
       if (step <= last_step) {

@@ -5,10 +5,7 @@ reward-versus-KL frontier."""
 import csv
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 import unittest
 
 import cli_util
@@ -82,15 +79,7 @@ class AlignTest(cli_util.CliTestCase):
         ref = os.path.join(self.dir, "ref")
         self.assertEqual(run("align", *args, "--out", ref).returncode, 0)
         killed = os.path.join(self.dir, "killed")
-        p = subprocess.Popen([cli_util.CAI, "align", *args, "--out", killed], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        checkpoint = os.path.join(killed, "checkpoint.safetensors")
-        deadline = time.time() + 120
-        while not os.path.exists(checkpoint) and time.time() < deadline and p.poll() is None:
-            time.sleep(0.001)
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        self.assertEqual(p.returncode, -signal.SIGKILL, "the run finished before it could be killed")
+        self.assertKilledAfterFirstCheckpoint(["align", *args, "--out", killed], killed)
         self.assertFalse(os.path.exists(os.path.join(killed, "summary.json")))
         r = run("align", "--resume", killed)
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -136,6 +136,7 @@ class IrlTest(cli_util.CliTestCase):
                 self.assertTrue(os.path.exists(os.path.join(part, name)), name)
             config = cli_util.read_json(os.path.join(part, "config.json"))
             self.assertEqual(config["irl"]["iterations"], short)
+            self.assertTrue(os.path.isabs(config["irl"]["demos"]))
             config["irl"]["iterations"] = full
             with open(os.path.join(part, "config.json"), "w") as f:
                 json.dump(config, f)

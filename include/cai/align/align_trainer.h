@@ -146,7 +146,7 @@ void AlignRunConfigFromJson(const nlohmann::json& config, AlignProblemOptions& p
 /// optimiser iteration; the metrics (align/loss, align/reward, align/kl_reference, align/kl_target,
 /// align/true_reward, align/kl_true_target) are logged from step 0. There is no environment to
 /// evaluate on: the exact metrics are the evaluation.
-class AlignRunTrainer final : public run::Trainer {
+class AlignRunTrainer final : public run::IterativeTrainer {
  public:
   /// `problem` must outlive the trainer and be the one `problem_options` makes.
   AlignRunTrainer(const AlignProblem& problem, const AlignProblemOptions& problem_options, const AlignOptions& options);
@@ -156,9 +156,6 @@ class AlignRunTrainer final : public run::Trainer {
   std::int64_t total_steps() const override { return options_.steps; }
   std::span<const run::EpisodeStats> Step() override;
   std::vector<std::pair<std::string, double>> Scalars() const override;
-  std::vector<std::pair<std::string, double>> InitialScalars() const override { return Scalars(); }
-  bool can_checkpoint() const override { return true; }
-  bool can_evaluate() const override { return false; }
   void SaveCheckpoint(nn::SafetensorsFile& file) const override;
   void RestoreCheckpoint(const nn::SafetensorsFile& file) override;
   /// The logits ("align.logits", prompts x responses).

@@ -65,7 +65,7 @@ class IrlFitter {
 /// An IRL fit as a run::Trainer: step() = iterations, finished() once the fit stops, metrics
 /// irl/objective, irl/gradient_norm and irl/evaluations from step 0; no environment to evaluate on.
 /// The policy file holds theta ("irl.theta").
-class IrlRunTrainer final : public run::Trainer {
+class IrlRunTrainer final : public run::IterativeTrainer {
  public:
   /// `config` is what config.json holds (the command's description of the problem and options);
   /// `method` names the checkpoint's owner.
@@ -77,9 +77,6 @@ class IrlRunTrainer final : public run::Trainer {
   bool finished() const override { return fitter_.done(); }
   std::span<const run::EpisodeStats> Step() override;
   std::vector<std::pair<std::string, double>> Scalars() const override;
-  std::vector<std::pair<std::string, double>> InitialScalars() const override { return Scalars(); }
-  bool can_checkpoint() const override { return true; }
-  bool can_evaluate() const override { return false; }
   void SaveCheckpoint(nn::SafetensorsFile& file) const override;
   void RestoreCheckpoint(const nn::SafetensorsFile& file) override;
   void SavePolicy(nn::SafetensorsFile& file) const override;

@@ -75,4 +75,33 @@ class OffPolicyTrainer : public run::Trainer {
   run::EpisodeStats finished_;
 };
 
+/// An OffPolicyTrainer around an agent that owns the replay buffer and the updates (SacAgent,
+/// SoftQAgent: buffer(), Update(), Save(), Restore(), options() with learning_starts,
+/// train_frequency and gradient_steps).
+template <class Agent>
+class AgentOffPolicyTrainer : public OffPolicyTrainer {
+ public:
+  Agent& agent() { return agent_; }
+
+ protected:
+  /// `make_agent(environment())` builds the agent once the environments are checked; the training
+  /// environment is then reset with `seed`.
+  template <class MakeAgent>
+  AgentOffPolicyTrainer(std::unique_ptr<env::Environment> env, std::unique_ptr<env::Environment> eval_env,
+                        std::int64_t total_steps, std::uint64_t seed, MakeAgent make_agent)
+      : OffPolicyTrainer(std::move(env), std::move(eval_env), total_steps), agent_(make_agent(environment())) {
+    Start(seed);
+  }
+
+  ReplayBuffer& buffer() override { return agent_.buffer(); }
+  OffPolicySchedule schedule() const override {
+    return {agent_.options().learning_starts, agent_.options().train_frequency, agent_.options().gradient_steps};
+  }
+  void Update() override { agent_.Update(); }
+  void SaveLearner(nn::SafetensorsFile& file) const override { agent_.Save(file); }
+  void RestoreLearner(const nn::SafetensorsFile& file) override { agent_.Restore(file); }
+
+  Agent agent_;
+};
+
 }  // namespace cai::rl

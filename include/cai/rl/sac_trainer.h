@@ -24,7 +24,7 @@ class DeterministicSquashedGaussian : public Policy {
   std::vector<float> squashed_;
 };
 
-class SacTrainer : public OffPolicyTrainer {
+class SacTrainer : public AgentOffPolicyTrainer<SacAgent> {
  public:
   /// `environment` must be a Gymnasium id known to env::MakeEnvironment with a bounded Box action
   /// space; throws cai::Error otherwise (naming the space) or for invalid options / total_steps < 1.
@@ -41,17 +41,8 @@ class SacTrainer : public OffPolicyTrainer {
   void SavePolicy(nn::SafetensorsFile& file) const override;
   nlohmann::json Config() const override;
 
-  SacAgent& agent() { return agent_; }
-
  private:
   void SelectAction(bool warmup) override;
-  ReplayBuffer& buffer() override { return agent_.buffer(); }
-  OffPolicySchedule schedule() const override;
-  void Update() override { agent_.Update(); }
-  void SaveLearner(nn::SafetensorsFile& file) const override { agent_.Save(file); }
-  void RestoreLearner(const nn::SafetensorsFile& file) override { agent_.Restore(file); }
-
-  SacAgent agent_;
 };
 
 }  // namespace cai::rl

@@ -158,7 +158,7 @@ std::unique_ptr<Policy> LoadSoftQPolicy(const nn::SafetensorsFile& file);
 
 /// Soft DQN on a simulator with a Discrete action space: warm-up with uniform actions, then act
 /// with the Boltzmann policy, store, update every train_frequency steps. Truncation is not terminal.
-class SoftQTrainer : public OffPolicyTrainer {
+class SoftQTrainer : public AgentOffPolicyTrainer<SoftQAgent> {
  public:
   /// `environment`: a Gymnasium id known to env::MakeEnvironment with a Discrete action space
   /// (throws cai::Error naming the space otherwise), or a factory for any such environment.
@@ -172,17 +172,8 @@ class SoftQTrainer : public OffPolicyTrainer {
   void SavePolicy(nn::SafetensorsFile& file) const override;
   nlohmann::json Config() const override;
 
-  SoftQAgent& agent() { return agent_; }
-
  private:
   void SelectAction(bool warmup) override;
-  ReplayBuffer& buffer() override { return agent_.buffer(); }
-  OffPolicySchedule schedule() const override;
-  void Update() override { agent_.Update(); }
-  void SaveLearner(nn::SafetensorsFile& file) const override { agent_.Save(file); }
-  void RestoreLearner(const nn::SafetensorsFile& file) override { agent_.Restore(file); }
-
-  SoftQAgent agent_;
 };
 
 }  // namespace cai::rl

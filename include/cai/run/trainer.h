@@ -94,6 +94,16 @@ class Trainer {
   virtual nlohmann::json Config() const = 0;
 };
 
+/// Base of the learners whose step is one optimiser iteration (the alignment trainers, IRL fits): no
+/// episodes, no environment to evaluate on, a checkpoint possible after every step, and the
+/// scalars of the starting point logged at step 0.
+class IterativeTrainer : public Trainer {
+ public:
+  std::vector<std::pair<std::string, double>> InitialScalars() const override { return Scalars(); }
+  bool can_checkpoint() const override { return true; }
+  bool can_evaluate() const override { return false; }
+};
+
 /// Calls trainer.Step() until `steps` more environment steps have been taken (vector learners may
 /// overshoot by less than one round) and, if `finish_episode`, on until trainer.can_checkpoint()
 /// (so that a checkpoint can be saved). Appends the episodes that ended to `finished`; returns the
