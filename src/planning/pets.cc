@@ -432,12 +432,7 @@ void PetsTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
 
 void PetsTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
   run::CheckCheckpointOwner(file, "pets", env_name_);
-  const auto it = file.metadata.find("pets.options");
-  const std::string mine = PetsOptionsToJson(options_).dump();
-  if (it == file.metadata.end() || it->second != mine) {
-    throw Error(fmt::format("checkpoint: pets options {} differ from this run's {}",
-                            it == file.metadata.end() ? std::string("(missing)") : it->second, mine));
-  }
+  run::CheckCheckpointOptions(file, "pets.options", "pets", PetsOptionsToJson(options_).dump());
   ensemble_->Restore(file, "pets.model");
   const std::int64_t n = LeadingDim(file, "pets.data.rewards");
   const std::int64_t n_shape[] = {n};

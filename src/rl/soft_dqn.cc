@@ -289,12 +289,7 @@ void SoftQAgent::Save(nn::SafetensorsFile& f) const {
 }
 
 void SoftQAgent::Restore(const nn::SafetensorsFile& f) {
-  const auto it = f.metadata.find("softq.options");
-  const std::string mine = SoftQOptionsToJson(options_).dump();
-  if (it == f.metadata.end() || it->second != mine) {
-    throw Error(fmt::format("checkpoint: soft-q options {} differ from this run's {}",
-                            it == f.metadata.end() ? std::string("(missing)") : it->second, mine));
-  }
+  run::CheckCheckpointOptions(f, "softq.options", "soft-q", SoftQOptionsToJson(options_).dump());
   nn::LoadMlpParameters(f, "softq.q", policy_.q());
   nn::LoadMlpParameters(f, "softq.q_target", q_target_);
   nn::GetAdam(f, "softq.adam", adam_);

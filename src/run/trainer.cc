@@ -99,4 +99,13 @@ void CheckCheckpointOwner(const nn::SafetensorsFile& file, std::string_view algo
   }
 }
 
+void CheckCheckpointOptions(const nn::SafetensorsFile& file, const std::string& key, std::string_view what,
+                            const std::string& options) {
+  const auto it = file.metadata.find(key);
+  if (it == file.metadata.end() || it->second != options) {
+    throw Error(fmt::format("checkpoint: {} options {} differ from this run's {}", what,
+                            it == file.metadata.end() ? std::string("(missing)") : it->second, options));
+  }
+}
+
 }  // namespace cai::run

@@ -121,5 +121,9 @@ void RestoreEpisodeStart(const nn::SafetensorsFile& file, env::Environment& env,
                          std::int64_t total_steps, std::int64_t& step, std::int64_t& episodes);
 /// Throws cai::Error unless the checkpoint's metadata names this algorithm and environment.
 void CheckCheckpointOwner(const nn::SafetensorsFile& file, std::string_view algorithm, std::string_view env);
+/// Throws cai::Error "checkpoint: <what> options <saved> differ from this run's <options>" unless
+/// the checkpoint's metadata `key` equals `options` (the learner's options as JSON text).
+void CheckCheckpointOptions(const nn::SafetensorsFile& file, const std::string& key, std::string_view what,
+                            const std::string& options);
 
 }  // namespace cai::run
