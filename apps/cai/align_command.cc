@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -17,6 +16,7 @@
 #include "cai/align/mlp_policy.h"
 #include "cai/core/error.h"
 #include "cai/core/file.h"
+#include "cai/run/run_directory.h"
 #include "commands.h"
 
 namespace cai::cli {
@@ -47,57 +47,6 @@ const char* const kRunFlags[] = {"--method", "--beta", "--steps", "--lr", "--see
                                  "--samples", "--epochs", "--clip", "--prompts", "--vocab", "--max-length",
                                  "--reward", "--corpus", "--smoothing", "--problem-seed", "--reward-model", "--checkpoint-every",
                                  "--log-every", "--frontier"};
-
-nlohmann::json ConfigToJson(const AlignArgs& a) {
-  const auto& p = a.problem;
-  const auto& o = a.o;
-  return {{"format", "cai.align_run/1"},
-          {"problem",
-           {{"prompts", p.world.num_prompts}, {"vocab", p.world.vocab_size}, {"max_length", p.world.max_length},
-            {"reward", p.reward}, {"teacher_scale", p.teacher_scale}, {"corpus_per_prompt", p.corpus_per_prompt},
-            {"smoothing", p.smoothing}, {"seed", p.seed}, {"reward_model_pairs", p.reward_model_pairs}}},
-          {"align",
-           {{"method", align::AlignMethodName(o.method)}, {"beta", o.beta}, {"steps", o.steps},
-            {"learning_rate", o.learning_rate}, {"seed", o.seed}, {"pairs_per_prompt", o.pairs_per_prompt},
-            {"sampler", align::PairSamplerName(o.sampler)}, {"samples_per_prompt", o.samples_per_prompt},
-            {"epochs", o.epochs}, {"clip", o.clip}}},
-          {"run", {{"checkpoint_every", a.checkpoint_every}, {"log_every", a.log_every}}}};
-}
-
-void ConfigFromJson(const nlohmann::json& j, AlignArgs& a) {
-  try {
-    const auto& p = j.at("problem");
-    a.problem.world = {p.at("prompts").get<int>(), p.at("vocab").get<int>(), p.at("max_length").get<int>()};
-    a.problem.reward = p.at("reward").get<std::string>();
-    a.problem.teacher_scale = p.at("teacher_scale").get<double>();
-    a.problem.corpus_per_prompt = p.at("corpus_per_prompt").get<int>();
-    a.problem.smoothing = p.at("smoothing").get<double>();
-    a.problem.seed = p.at("seed").get<std::uint64_t>();
-    a.problem.reward_model_pairs = p.value("reward_model_pairs", 0);  // absent in runs made before the option
-    const auto& o = j.at("align");
-    a.o.method = align::ParseAlignMethod(o.at("method").get<std::string>());
-    a.o.beta = o.at("beta").get<double>();
-    a.o.steps = o.at("steps").get<int>();
-    a.o.learning_rate = o.at("learning_rate").get<double>();
-    a.o.seed = o.at("seed").get<std::uint64_t>();
-    a.o.pairs_per_prompt = o.at("pairs_per_prompt").get<int>();
-    a.o.sampler = align::ParsePairSampler(o.at("sampler").get<std::string>());
-    a.o.samples_per_prompt = o.at("samples_per_prompt").get<int>();
-    a.o.epochs = o.at("epochs").get<int>();
-    a.o.clip = o.at("clip").get<double>();
-    a.checkpoint_every = j.at("run").at("checkpoint_every").get<int>();
-    a.log_every = j.at("run").at("log_every").get<int>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("config.json: {}", e.what()));
-  }
-}
-
-std::string MetricsRow(const AlignMetrics& m) {
-  return fmt::format("{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", m.step, m.loss, m.reward, m.kl_reference,
-                     m.kl_target, m.true_reward, m.kl_true_target);
-}
-
-constexpr const char* kMetricsHeader = "step,loss,reward,kl_reference,kl_target,true_reward,kl_true_target\n";
 
 nlohmann::json MetricsJson(const align::AlignProblem& problem, const AlignMetrics& m) {
   return {{"steps", m.step},
@@ -131,55 +80,24 @@ nlohmann::json PolicyJson(const align::AlignProblem& problem, const align::Align
   return {{"format", "cai.align_policy/1"}, {"logits", trainer.policy().logits()}, {"prompts", prompts}};
 }
 
-// Keeps the header and the rows logged at steps <= `step` (complete lines only).
-void TruncateMetrics(const fs::path& path, int step) {
-  std::istringstream in(ReadFile(path));
-  std::string line;
-  std::string kept;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      kept += line + "\n";
-      header = false;
-      continue;
-    }
-    if (std::count(line.begin(), line.end(), ',') != 6) continue;
-    if (std::stoi(line.substr(0, line.find(','))) <= step) kept += line + "\n";
-  }
-  WriteFileAtomically(path, kept);
-}
-
+// The run directory of the shared run layer (config.json, metrics, TensorBoard, checkpoint.safetensors,
+// policy.safetensors), plus policy.json and summary.json.
 AlignMetrics RunInDirectory(const AlignArgs& a, const align::AlignProblem& problem, const fs::path& dir, bool resume) {
-  align::AlignTrainer trainer(problem, a.o);
-  const fs::path metrics_path = dir / "metrics.csv";
+  align::AlignRunTrainer trainer(problem, a.problem, a.o);
+  run::RunOptions options;
+  options.directory = dir;
+  options.checkpoint_interval = a.checkpoint_every;
+  options.log_interval = a.log_every;
+  options.eval_interval = 0;
+  options.progress = false;
   if (resume) {
-    const fs::path checkpoint = dir / "checkpoint.json";
-    if (fs::exists(checkpoint)) {
-      try {
-        trainer.Restore(nlohmann::json::parse(ReadFile(checkpoint)));
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("{}: {}", checkpoint.string(), e.what()));
-      }
-    }
-    TruncateMetrics(metrics_path, trainer.steps_done());
+    run::ResumeRun(trainer, options);
   } else {
-    WriteFileAtomically(metrics_path, kMetricsHeader);
+    run::StartRun(trainer, options);
   }
-  std::ofstream metrics(metrics_path, std::ios::app);
-  if (!metrics) throw Error(fmt::format("{}: cannot open for appending", metrics_path.string()));
-  AlignMetrics m = trainer.Evaluate();
-  if (trainer.steps_done() == 0) metrics << MetricsRow(m) << std::flush;
-  while (trainer.steps_done() < a.o.steps) {
-    m = trainer.Step();
-    if (m.step % a.log_every == 0 || m.step == a.o.steps) metrics << MetricsRow(m) << std::flush;
-    if (a.checkpoint_every > 0 && m.step % a.checkpoint_every == 0 && m.step < a.o.steps) {
-      WriteFileAtomically(dir / "checkpoint.json", trainer.Checkpoint().dump());
-    }
-  }
-  WriteFileAtomically(dir / "checkpoint.json", trainer.Checkpoint().dump());
-  WriteFileAtomically(dir / "policy.json", PolicyJson(problem, trainer).dump(1));
-  WriteFileAtomically(dir / "summary.json", MetricsJson(problem, m).dump(1) + "\n");
-  return m;
+  WriteFileAtomically(dir / "policy.json", PolicyJson(problem, trainer.trainer()).dump(1));
+  WriteFileAtomically(dir / "summary.json", MetricsJson(problem, trainer.metrics()).dump(1) + "\n");
+  return trainer.metrics();
 }
 
 std::vector<double> ParseBetas(const std::string& text) {
@@ -313,7 +231,8 @@ void AddAlignCommand(CLI::App& app) {
                   "RLHF: fit a Bradley-Terry reward model to N preference pairs per prompt (from pi_ref, "
                   "labelled by the true reward) and optimise it instead (0 = the true reward)")
       ->capture_default_str();
-  cmd->add_option("--out", f.out, "run directory (config.json, metrics.csv, checkpoint.json, policy.json, summary.json)");
+  cmd->add_option("--out", f.out, "run directory (config.json, metrics.csv/.jsonl, TensorBoard events, checkpoint.safetensors, "
+                                 "policy.safetensors, policy.json, summary.json)");
   cmd->add_option("--resume", f.resume, "continue the run in this directory from its checkpoint");
   cmd->add_option("--checkpoint-every", f.checkpoint_every, "checkpoint every N steps (0 = only at the end)")
       ->capture_default_str();
@@ -331,12 +250,11 @@ void AddAlignCommand(CLI::App& app) {
         if (cmd->count(flag) > 0) throw Error(fmt::format("{}: not allowed with --resume (the run's config.json fixes it)", flag));
       }
       if (!a.out.empty()) throw Error("--out: not allowed with --resume");
-      const fs::path dir(a.resume);
-      try {
-        ConfigFromJson(nlohmann::json::parse(ReadFile(dir / "config.json")), a);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("{}: {}", (dir / "config.json").string(), e.what()));
-      }
+      const nlohmann::json config = run::ReadRunConfig(a.resume);
+      align::AlignRunConfigFromJson(config, a.problem, a.o);
+      const run::RunOptions stored = run::RunOptionsFromJson(config.value("run", nlohmann::json::object()), a.resume);
+      a.checkpoint_every = static_cast<int>(stored.checkpoint_interval);
+      a.log_every = static_cast<int>(stored.log_interval);
     } else {
       a.o.method = align::ParseAlignMethod(a.method);
       a.o.sampler = align::ParsePairSampler(a.sampler);
@@ -367,13 +285,7 @@ void AddAlignCommand(CLI::App& app) {
     if (!a.resume.empty()) {
       m = RunInDirectory(a, problem, a.resume, true);
     } else if (!a.out.empty()) {
-      const fs::path dir(a.out);
-      if (fs::exists(dir / "config.json")) {
-        throw Error(fmt::format("--out: {} already holds a run (use --resume to continue it)", dir.string()));
-      }
-      fs::create_directories(dir);
-      WriteFileAtomically(dir / "config.json", ConfigToJson(a).dump(1) + "\n");
-      m = RunInDirectory(a, problem, dir, false);
+      m = RunInDirectory(a, problem, a.out, false);
     } else if (a.policy == "mlp") {
       align::MlpPreferenceTrainer trainer(problem, a.o, mlp_options);
       m = trainer.Evaluate();

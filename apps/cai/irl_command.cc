@@ -14,13 +14,18 @@
 #include "cai/inference/soft_value_iteration.h"
 #include "cai/io/gridworld_svg.h"
 #include "cai/irl/demonstrations.h"
+#include "cai/irl/irl_fitter.h"
 #include "cai/irl/maxent_irl.h"
 #include "cai/mdp/builtins.h"
 #include "cai/mdp/features.h"
 #include "cai/mdp/mdp_json.h"
+#include "cai/run/run_directory.h"
 #include "commands.h"
 
 namespace cai::cli {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProblemSource, mdp_file, builtin, params)
+
 namespace {
 
 struct Horizon {
@@ -110,8 +115,41 @@ struct IrlArgs {
   double learning_rate = 0.05;
   double gradient_tolerance = 1e-6;
   std::string out;
+  std::string resume;
+  int checkpoint_every = 10;
+  int log_every = 1;
   bool json = false;
 };
+
+// Flags that define the run: fixed once a run directory exists.
+const char* const kIrlRunFlags[] = {"--mdp", "--builtin", "--param", "--features", "--demos", "--horizon",
+                                    "--discount", "--method", "--temperature", "--l2", "--optimizer",
+                                    "--iterations", "--learning-rate", "--gradient-tolerance", "--out",
+                                    "--checkpoint-every", "--log-every"};
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Horizon, horizon, discount)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IrlArgs, source, features, demos, h, method, temperature, l2, optimizer, iterations,
+                                   learning_rate, gradient_tolerance)
+
+// config.json of an IRL run (the run layer adds "run"), the run-defining flags; file paths are made
+// absolute so that the run can be resumed from any directory.
+nlohmann::json IrlConfig(IrlArgs a) {
+  for (std::string* path : {&a.source.mdp_file, &a.features, &a.demos}) {
+    if (!path->empty()) *path = std::filesystem::absolute(*path).lexically_normal().string();
+  }
+  return {{"format", "cai.irl_run/1"}, {"algorithm", "irl"}, {"irl", a}};
+}
+
+void IrlConfigFromJson(const nlohmann::json& j, IrlArgs& a) {
+  try {
+    j.at("irl").get_to(a);
+    const run::RunOptions stored = run::RunOptionsFromJson(j.at("run"), a.resume);
+    a.checkpoint_every = static_cast<int>(stored.checkpoint_interval);
+    a.log_every = static_cast<int>(stored.log_interval);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("config.json: {}", e.what()));
+  }
+}
 
 nlohmann::json Matrix(std::span<const double> x, std::size_t cols) {
   nlohmann::json rows = nlohmann::json::array();
@@ -155,7 +193,20 @@ void RunIrl(const IrlArgs& args) {
   fo.gradient_tolerance = args.gradient_tolerance;
   ValidateIrlFitOptions(fo);
   IrlObjective objective(mdp, features, demos, o);
-  const IrlFitResult fit = FitIrl(objective, fo);
+  // The fit runs in the shared run directory (config.json, metrics, TensorBoard, checkpoints, resume).
+  IrlRunTrainer trainer(objective, fo, IrlMethodName(o.method), IrlConfig(args));
+  run::RunOptions run_options;
+  run_options.directory = args.resume.empty() ? args.out : args.resume;
+  run_options.checkpoint_interval = args.checkpoint_every;
+  run_options.log_interval = args.log_every;
+  run_options.eval_interval = 0;
+  run_options.progress = false;
+  if (args.resume.empty()) {
+    run::StartRun(trainer, run_options);
+  } else {
+    run::ResumeRun(trainer, run_options);
+  }
+  const IrlFitResult fit = trainer.fitter().result();
 
   const auto na = static_cast<std::size_t>(mdp.num_actions());
   std::vector<double> rewards(static_cast<std::size_t>(mdp.num_states()) * na);
@@ -166,8 +217,7 @@ void RunIrl(const IrlArgs& args) {
   std::optional<double> evd;
   if (args.h.horizon == 0) evd = ExpectedValueDifference(mdp, rewards, args.h.discount);
 
-  std::filesystem::create_directories(args.out);
-  const std::string dir = args.out + "/";
+  const std::string dir = run_options.directory.string() + "/";
   nlohmann::json reward;
   reward["format"] = "cai.irl_reward/1";
   reward["method"] = IrlMethodName(o.method);
@@ -259,7 +309,7 @@ void AddIrlCommands(CLI::App& app) {
     args->source.AddFlags(*cmd);
     cmd->add_option("--features", args->features,
                     "cai.features/1 file (default: the built-in's features, else one-hot states)");
-    cmd->add_option("--demos", args->demos, "demonstrations, JSON Lines")->required();
+    cmd->add_option("--demos", args->demos, "demonstrations, JSON Lines (required unless --resume)");
     auto* horizon = cmd->add_option("--horizon", args->h.horizon, "finite horizon T >= 1");
     auto* discount = cmd->add_option("--discount", args->h.discount, "discount in [0, 1) (discounted)");
     cmd->add_option("--method", args->method, "mce (default, variational backup) or maxent (exact)");
@@ -269,11 +319,35 @@ void AddIrlCommands(CLI::App& app) {
     cmd->add_option("--iterations", args->iterations, "optimiser iterations (1000)");
     cmd->add_option("--learning-rate", args->learning_rate, "Adam's learning rate (0.05)");
     cmd->add_option("--gradient-tolerance", args->gradient_tolerance, "stop below this (1e-6)");
-    cmd->add_option("--out", args->out, "output directory")->required();
+    cmd->add_option("--out", args->out,
+                    "run directory (config.json, metrics.csv/.jsonl, TensorBoard events, checkpoint.safetensors, "
+                    "policy.safetensors; reward.json, policy.json, trace.csv, summary.json, rewards.svg); "
+                    "required unless --resume");
+    cmd->add_option("--resume", args->resume, "continue the fit in this run directory from its checkpoint");
+    cmd->add_option("--checkpoint-every", args->checkpoint_every, "checkpoint every N iterations (0 = only at the end)")
+        ->capture_default_str();
+    cmd->add_option("--log-every", args->log_every, "metrics every N iterations")->capture_default_str();
     cmd->add_flag("--json", args->json, "print the summary as one JSON object");
-    cmd->callback([args, horizon, discount]() {
-      CheckHorizon(args->h, horizon->count() > 0, discount->count() > 0, "irl");
-      RunIrl(*args);
+    cmd->callback([args, cmd, horizon, discount]() {
+      IrlArgs& a = *args;
+      if (!a.resume.empty()) {
+        for (const char* flag : kIrlRunFlags) {
+          if (cmd->count(flag) > 0) {
+            throw Error(fmt::format("{}: not allowed with --resume (the run's config.json fixes it)", flag));
+          }
+        }
+        IrlConfigFromJson(run::ReadRunConfig(a.resume), a);
+        CheckHorizon(a.h, a.h.horizon > 0, a.h.horizon == 0, "irl");
+      } else {
+        if (a.demos.empty()) throw Error("--demos: a demonstrations file is required (or --resume DIR)");
+        if (a.out.empty()) throw Error("--out: a run directory is required (or --resume DIR)");
+        CheckHorizon(a.h, horizon->count() > 0, discount->count() > 0, "irl");
+      }
+      if (a.checkpoint_every < 0) {
+        throw Error(fmt::format("--checkpoint-every: {} is invalid (expected an integer >= 0)", a.checkpoint_every));
+      }
+      if (a.log_every < 1) throw Error(fmt::format("--log-every: {} is invalid (expected an integer >= 1)", a.log_every));
+      RunIrl(a);
     });
   }
   {

@@ -8,6 +8,7 @@
 
 #include "cai/align/exact_posterior.h"
 #include "cai/core/error.h"
+#include "cai/nn/safetensors.h"
 
 namespace cai::align {
 
@@ -249,6 +250,119 @@ void AlignTrainer::Restore(const nlohmann::json& c) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("align checkpoint: {}", e.what()));
   }
+}
+
+void AlignTrainer::SaveState(nn::SafetensorsFile& file) const {
+  const auto n = static_cast<std::int64_t>(policy_.logits().size());
+  file.tensors["align.logits"] = nn::Tensor::FromDoubles(policy_.logits(), {n});
+  file.tensors["align.adam_m"] = nn::Tensor::FromDoubles(adam_.first_moment(), {n});
+  file.tensors["align.adam_v"] = nn::Tensor::FromDoubles(adam_.second_moment(), {n});
+  const std::int64_t counters[] = {steps_done_, adam_.steps()};
+  file.tensors["align.counters"] = nn::Tensor::FromInt64(counters, {2});
+  const double loss[] = {last_loss_};
+  file.tensors["align.last_loss"] = nn::Tensor::FromDoubles(loss, {1});
+  nn::PutRngState(file, "align.rng", rng_.SaveState());
+}
+
+void AlignTrainer::RestoreState(const nn::SafetensorsFile& file) {
+  const std::int64_t n[] = {static_cast<std::int64_t>(policy_.logits().size())}, one[] = {1}, two[] = {2};
+  auto logits = nn::RequireTensor(file, "align.logits", nn::DType::kF64, n).ToDoubles();
+  const auto m = nn::RequireTensor(file, "align.adam_m", nn::DType::kF64, n).ToDoubles();
+  const auto v = nn::RequireTensor(file, "align.adam_v", nn::DType::kF64, n).ToDoubles();
+  const auto counters = nn::RequireTensor(file, "align.counters", nn::DType::kI64, two).ToInt64();
+  const auto loss = nn::RequireTensor(file, "align.last_loss", nn::DType::kF64, one).ToDoubles();
+  if (counters[0] < 0 || counters[0] > options_.steps) {
+    throw Error(fmt::format("checkpoint: step {} is outside this run's [0, {}] steps", counters[0], options_.steps));
+  }
+  const RngState rng = nn::GetRngState(file, "align.rng");
+  adam_.RestoreState(counters[1], m, v);
+  rng_.RestoreState(rng);
+  policy_.logits() = std::move(logits);
+  steps_done_ = static_cast<int>(counters[0]);
+  last_loss_ = loss[0];
+}
+
+nlohmann::json AlignRunConfig(const AlignProblemOptions& p, const AlignOptions& o) {
+  return {{"format", "cai.align_run/1"},
+          {"algorithm", "align"},
+          {"problem",
+           {{"prompts", p.world.num_prompts}, {"vocab", p.world.vocab_size}, {"max_length", p.world.max_length},
+            {"reward", p.reward}, {"teacher_scale", p.teacher_scale}, {"corpus_per_prompt", p.corpus_per_prompt},
+            {"smoothing", p.smoothing}, {"seed", p.seed}, {"reward_model_pairs", p.reward_model_pairs}}},
+          {"align",
+           {{"method", AlignMethodName(o.method)}, {"beta", o.beta}, {"steps", o.steps},
+            {"learning_rate", o.learning_rate}, {"seed", o.seed}, {"pairs_per_prompt", o.pairs_per_prompt},
+            {"sampler", PairSamplerName(o.sampler)}, {"samples_per_prompt", o.samples_per_prompt},
+            {"epochs", o.epochs}, {"clip", o.clip}}}};
+}
+
+void AlignRunConfigFromJson(const nlohmann::json& j, AlignProblemOptions& problem, AlignOptions& options) {
+  try {
+    const auto& p = j.at("problem");
+    problem.world = {p.at("prompts").get<int>(), p.at("vocab").get<int>(), p.at("max_length").get<int>()};
+    problem.reward = p.at("reward").get<std::string>();
+    problem.teacher_scale = p.at("teacher_scale").get<double>();
+    problem.corpus_per_prompt = p.at("corpus_per_prompt").get<int>();
+    problem.smoothing = p.at("smoothing").get<double>();
+    problem.seed = p.at("seed").get<std::uint64_t>();
+    problem.reward_model_pairs = p.value("reward_model_pairs", 0);  // absent in runs made before the option
+    const auto& o = j.at("align");
+    options.method = ParseAlignMethod(o.at("method").get<std::string>());
+    options.beta = o.at("beta").get<double>();
+    options.steps = o.at("steps").get<int>();
+    options.learning_rate = o.at("learning_rate").get<double>();
+    options.seed = o.at("seed").get<std::uint64_t>();
+    options.pairs_per_prompt = o.at("pairs_per_prompt").get<int>();
+    options.sampler = ParsePairSampler(o.at("sampler").get<std::string>());
+    options.samples_per_prompt = o.at("samples_per_prompt").get<int>();
+    options.epochs = o.at("epochs").get<int>();
+    options.clip = o.at("clip").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("config.json: {}", e.what()));
+  }
+}
+
+AlignRunTrainer::AlignRunTrainer(const AlignProblem& problem, const AlignProblemOptions& problem_options,
+                                 const AlignOptions& options)
+    : problem_options_(problem_options), options_(options), trainer_(problem, options), metrics_(trainer_.Evaluate()) {}
+
+nlohmann::json AlignRunTrainer::Config() const { return AlignRunConfig(problem_options_, options_); }
+
+std::span<const run::EpisodeStats> AlignRunTrainer::Step() {
+  metrics_ = trainer_.Step();
+  return {};
+}
+
+std::vector<std::pair<std::string, double>> AlignRunTrainer::Scalars() const {
+  const AlignMetrics& m = metrics_;
+  return {{"align/loss", m.loss},
+          {"align/reward", m.reward},
+          {"align/kl_reference", m.kl_reference},
+          {"align/kl_target", m.kl_target},
+          {"align/true_reward", m.true_reward},
+          {"align/kl_true_target", m.kl_true_target}};
+}
+
+void AlignRunTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
+  trainer_.SaveState(file);
+  file.metadata["algorithm"] = "align";
+  file.metadata["env"] = AlignMethodName(options_.method);
+  file.metadata["config"] = Config().dump();
+}
+
+void AlignRunTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
+  run::CheckCheckpointOwner(file, "align", AlignMethodName(options_.method));
+  trainer_.RestoreState(file);
+  metrics_ = trainer_.Evaluate();
+}
+
+void AlignRunTrainer::SavePolicy(nn::SafetensorsFile& file) const {
+  const auto& logits = trainer_.policy().logits();
+  const auto prompts = static_cast<std::int64_t>(trainer_.policy().world().num_prompts());
+  file.tensors["align.logits"] =
+      nn::Tensor::FromDoubles(logits, {prompts, static_cast<std::int64_t>(logits.size()) / prompts});
+  file.metadata["algorithm"] = "align";
+  file.metadata["env"] = AlignMethodName(options_.method);
 }
 
 }  // namespace cai::align

@@ -187,7 +187,7 @@ void TransitionDataset::ToTrainingData(const ModelFeatures& features, bool learn
 
 namespace {
 
-class PetsPolicy final : public rl::Policy {
+class PetsPolicy final : public run::Policy {
  public:
   PetsPolicy(const nn::SafetensorsFile& file, const std::string& env, const PetsOptions& o)
       : true_model_(MakeBatchedDynamics(env)) {
@@ -220,7 +220,7 @@ class PetsPolicy final : public rl::Policy {
 
 }  // namespace
 
-std::unique_ptr<rl::Policy> LoadPetsPolicy(const nn::SafetensorsFile& file) {
+std::unique_ptr<run::Policy> LoadPetsPolicy(const nn::SafetensorsFile& file) {
   const auto env_it = file.metadata.find("env");
   const auto options_it = file.metadata.find("pets.options");
   if (env_it == file.metadata.end() || options_it == file.metadata.end()) {
@@ -306,7 +306,7 @@ void PetsTrainer::Refit() {
   if (!last_fit_.converged) throw Error(fmt::format("pets: model fit failed: {}", last_fit_.message));
 }
 
-std::span<const rl::EpisodeStats> PetsTrainer::Step() {
+std::span<const run::EpisodeStats> PetsTrainer::Step() {
   const bool planning = episodes_ >= options_.random_episodes && ensemble_->fitted();
   if (episode_length_ == 0) {
     current_ = PetsEpisodeOutcome{};
@@ -331,7 +331,7 @@ std::span<const rl::EpisodeStats> PetsTrainer::Step() {
   current_.length = episode_length_;
   Track(current_, next_state, episode_length_);
   if (!(r.terminated || r.truncated || episode_length_ >= options_.episode_length)) return {};
-  finished_ = rl::EpisodeStats{step_, current_.episodic_return, episode_length_, r.truncated && !r.terminated};
+  finished_ = run::EpisodeStats{step_, current_.episodic_return, episode_length_, r.truncated && !r.terminated};
   outcomes_.push_back(current_);
   ++episodes_;
   episode_length_ = 0;
@@ -360,9 +360,9 @@ std::vector<std::pair<std::string, double>> PetsTrainer::Scalars() const {
   return out;
 }
 
-rl::EvaluationResult PetsTrainer::Evaluate(int episodes, std::uint64_t seed) {
+run::EvaluationResult PetsTrainer::Evaluate(int episodes, std::uint64_t seed) {
   if (episodes < 1) throw Error(fmt::format("episodes: {} is invalid (expected an integer >= 1)", episodes));
-  rl::EvaluationResult result;
+  run::EvaluationResult result;
   last_evaluation_.clear();
   Rng random(seed);
   std::vector<float> observation(eval_env_->observation_dim());
@@ -388,11 +388,7 @@ rl::EvaluationResult PetsTrainer::Evaluate(int episodes, std::uint64_t seed) {
     result.returns.push_back(o.episodic_return);
     result.lengths.push_back(o.length);
   }
-  double sum = 0, sum2 = 0;
-  for (double r : result.returns) sum += r;
-  result.mean_return = sum / episodes;
-  for (double r : result.returns) sum2 += (r - result.mean_return) * (r - result.mean_return);
-  result.std_return = std::sqrt(sum2 / episodes);
+  run::SummarizeReturns(result);
   return result;
 }
 
@@ -427,7 +423,7 @@ void PetsTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
       nn::Tensor::FromDoubles(outcomes, {static_cast<std::int64_t>(outcomes_.size()), 4});
   const double fit[] = {last_fit_.initial_nll, last_fit_.final_nll, last_fit_.final_mse};
   file.tensors["pets.last_fit"] = nn::Tensor::FromDoubles(fit, {3});
-  rl::SaveEpisodeStart(file, *env_, observation_, step_, episodes_);
+  run::SaveEpisodeStart(file, *env_, observation_, step_, episodes_);
   file.metadata["algorithm"] = "pets";
   file.metadata["env"] = env_name_;
   file.metadata["pets.options"] = PetsOptionsToJson(options_).dump();
@@ -435,13 +431,8 @@ void PetsTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
 }
 
 void PetsTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
-  rl::CheckCheckpointOwner(file, "pets", env_name_);
-  const auto it = file.metadata.find("pets.options");
-  const std::string mine = PetsOptionsToJson(options_).dump();
-  if (it == file.metadata.end() || it->second != mine) {
-    throw Error(fmt::format("checkpoint: pets options {} differ from this run's {}",
-                            it == file.metadata.end() ? std::string("(missing)") : it->second, mine));
-  }
+  run::CheckCheckpointOwner(file, "pets", env_name_);
+  run::CheckCheckpointOptions(file, "pets.options", "pets", PetsOptionsToJson(options_).dump());
   ensemble_->Restore(file, "pets.model");
   const std::int64_t n = LeadingDim(file, "pets.data.rewards");
   const std::int64_t n_shape[] = {n};
@@ -466,7 +457,7 @@ void PetsTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
   last_fit_.initial_nll = fit[0];
   last_fit_.final_nll = last_fit_.final_residual = fit[1];
   last_fit_.final_mse = fit[2];
-  rl::RestoreEpisodeStart(file, *env_, observation_, total_steps_, step_, episodes_);
+  run::RestoreEpisodeStart(file, *env_, observation_, total_steps_, step_, episodes_);
   episode_length_ = 0;
   planner_.reset();
 }

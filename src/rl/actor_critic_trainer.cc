@@ -52,12 +52,7 @@ void ActorCriticAgent::Save(nn::SafetensorsFile& f) const {
 }
 
 void ActorCriticAgent::Restore(const nn::SafetensorsFile& f) {
-  const auto it = f.metadata.find("ac.options");
-  const std::string mine = ActorCriticOptionsToJson(options_).dump();
-  if (it == f.metadata.end() || it->second != mine) {
-    throw Error(fmt::format("checkpoint: actor-critic options {} differ from this run's {}",
-                            it == f.metadata.end() ? std::string("(missing)") : it->second, mine));
-  }
+  run::CheckCheckpointOptions(f, "ac.options", "actor-critic", ActorCriticOptionsToJson(options_).dump());
   // Read everything into copies first, so that a missing or mis-shaped tensor changes nothing.
   nn::Mlp actor = actor_, critic = critic_;
   nn::LoadMlpParameters(f, "ac.actor", actor);

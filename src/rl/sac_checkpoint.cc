@@ -6,6 +6,7 @@
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
 #include "cai/rl/sac.h"
+#include "cai/run/trainer.h"
 
 namespace cai::rl {
 namespace {
@@ -69,12 +70,7 @@ void SacAgent::Save(nn::SafetensorsFile& f) const {
 }
 
 void SacAgent::Restore(const nn::SafetensorsFile& f) {
-  const auto it = f.metadata.find("sac.options");
-  const std::string mine = SacOptionsToJson(options_).dump();
-  if (it == f.metadata.end() || it->second != mine) {
-    throw Error(fmt::format("checkpoint: SAC options {} differ from this run's {}",
-                            it == f.metadata.end() ? std::string("(missing)") : it->second, mine));
-  }
+  run::CheckCheckpointOptions(f, "sac.options", "SAC", SacOptionsToJson(options_).dump());
   nn::LoadMlpParameters(f, "sac.actor", policy_.actor());
   nn::LoadMlpParameters(f, "sac.q1", q1_);
   nn::LoadMlpParameters(f, "sac.q2", q2_);

@@ -275,12 +275,7 @@ void SoftQAgent::Save(nn::SafetensorsFile& f) const {
 }
 
 void SoftQAgent::Restore(const nn::SafetensorsFile& f) {
-  const auto it = f.metadata.find("softq.options");
-  const std::string mine = SoftQOptionsToJson(options_).dump();
-  if (it == f.metadata.end() || it->second != mine) {
-    throw Error(fmt::format("checkpoint: soft-q options {} differ from this run's {}",
-                            it == f.metadata.end() ? std::string("(missing)") : it->second, mine));
-  }
+  run::CheckCheckpointOptions(f, "softq.options", "soft-q", SoftQOptionsToJson(options_).dump());
   nn::LoadMlpParameters(f, "softq.q", policy_.q());
   nn::LoadMlpParameters(f, "softq.q_target", q_target_);
   nn::GetAdam(f, "softq.adam", adam_);
@@ -366,40 +361,15 @@ SoftQTrainer::SoftQTrainer(std::string environment, const SoftQOptions& options,
 
 SoftQTrainer::SoftQTrainer(std::unique_ptr<env::Environment> env, std::unique_ptr<env::Environment> eval_env,
                            const SoftQOptions& options, std::int64_t total_steps)
-    : env_(DiscreteEnvironment(std::move(env))),
-      eval_env_(DiscreteEnvironment(std::move(eval_env))),
-      agent_(env_->observation_dim(), env_->action_space().n(), options),
-      total_steps_(total_steps),
-      observation_(env_->observation_dim()),
-      next_observation_(env_->observation_dim()) {
-  env_name_ = std::string(env_->name());
-  if (total_steps < 1) throw Error(fmt::format("--steps: {} is invalid (expected an integer >= 1)", total_steps));
-  env_->Reset(options.seed, observation_);
-}
+    : AgentOffPolicyTrainer(DiscreteEnvironment(std::move(env)), DiscreteEnvironment(std::move(eval_env)), total_steps,
+                            options.seed, [&options](const env::Environment& e) {
+                              return SoftQAgent(e.observation_dim(), e.action_space().n(), options);
+                            }) {}
 
-std::span<const EpisodeStats> SoftQTrainer::Step() {
-  const SoftQOptions& o = agent_.options();
-  const int a = step_ < o.learning_starts ? agent_.RandomAction() : agent_.Act(observation_, /*deterministic=*/false);
-  const double action[] = {static_cast<double>(a)};
-  const env::StepResult r = env_->Step(action, next_observation_);
-  const float stored_action[] = {static_cast<float>(a)};
-  agent_.buffer().Add(observation_, stored_action, r.reward, next_observation_, r.terminated);
-  ++step_;
-  episode_return_ += r.reward;
-  ++episode_length_;
-  if (step_ > o.learning_starts && step_ % o.train_frequency == 0) {
-    for (int k = 0; k < o.gradient_steps; ++k) agent_.Update();
-  }
-  if (r.terminated || r.truncated) {
-    finished_ = EpisodeStats{step_, episode_return_, episode_length_, r.truncated && !r.terminated};
-    ++episodes_;
-    episode_return_ = 0;
-    episode_length_ = 0;
-    env_->Reset(std::nullopt, observation_);
-    return {&finished_, 1};
-  }
-  observation_.swap(next_observation_);
-  return {};
+void SoftQTrainer::SelectAction(bool warmup) {
+  const int a = warmup ? agent_.RandomAction() : agent_.Act(observation(), /*deterministic=*/false);
+  env_action()[0] = static_cast<double>(a);
+  stored_action()[0] = static_cast<float>(a);
 }
 
 std::vector<std::pair<std::string, double>> SoftQTrainer::Scalars() const {
@@ -414,34 +384,17 @@ std::vector<std::pair<std::string, double>> SoftQTrainer::Scalars() const {
 
 EvaluationResult SoftQTrainer::Evaluate(int episodes, std::uint64_t seed) {
   GreedySoftQPolicy policy(agent_.policy(), agent_.temperature());
-  return EvaluatePolicy(policy, *eval_env_, episodes, seed);
+  return EvaluatePolicy(policy, eval_environment(), episodes, seed);
 }
 
 nlohmann::json SoftQTrainer::Config() const {
-  return {{"algorithm", "soft-q"}, {"env", env_name_}, {"steps", total_steps_}, {"soft_q", SoftQOptionsToJson(agent_.options())}};
+  return {{"algorithm", "soft-q"}, {"env", env_name()}, {"steps", total_steps()}, {"soft_q", SoftQOptionsToJson(agent_.options())}};
 }
 
 void SoftQTrainer::SavePolicy(nn::SafetensorsFile& file) const {
   SaveSoftQPolicy(file, agent_.policy(), agent_.temperature());
   file.metadata["algorithm"] = "soft-q";
-  file.metadata["env"] = env_name_;
-}
-
-void SoftQTrainer::SaveCheckpoint(nn::SafetensorsFile& file) const {
-  if (!can_checkpoint()) throw Error("SoftQTrainer: checkpoints are taken at episode boundaries only");
-  agent_.Save(file);
-  SaveEpisodeStart(file, *env_, observation_, step_, episodes_);
-  file.metadata["algorithm"] = "soft-q";
-  file.metadata["env"] = env_name_;
-  file.metadata["config"] = Config().dump();
-}
-
-void SoftQTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
-  CheckCheckpointOwner(file, "soft-q", env_name_);
-  agent_.Restore(file);
-  RestoreEpisodeStart(file, *env_, observation_, total_steps_, step_, episodes_);
-  episode_return_ = 0;
-  episode_length_ = 0;
+  file.metadata["env"] = env_name();
 }
 
 }  // namespace cai::rl

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end tests of `cai align`: one-line usage errors, a tiny run directory, resume from a
-checkpoint reproducing the uninterrupted run, and the reward-versus-KL frontier."""
+checkpoint reproducing the uninterrupted run (extended, and after a SIGKILL), and the
+reward-versus-KL frontier."""
 import csv
 import json
 import os
@@ -8,12 +9,16 @@ import sys
 import unittest
 
 import cli_util
-from cli_util import read_json, run
+from cli_util import metrics_without_clock, read_bytes, read_json, run
 
 
 def metrics(d):
-    with open(os.path.join(d, "metrics.csv")) as f:
-        return list(csv.DictReader(f))
+    """The align/* scalars of metrics.csv (the run layer's long format), one dict per logged step."""
+    rows = {}
+    for step, tag, value in metrics_without_clock(d):
+        if tag.startswith("align/"):
+            rows.setdefault(step, {"step": step})[tag[len("align/"):]] = value
+    return list(rows.values())
 
 
 class AlignTest(cli_util.CliTestCase):
@@ -37,7 +42,8 @@ class AlignTest(cli_util.CliTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         out = json.loads(r.stdout)
         self.assertLess(out["kl_target"], 1e-5)
-        for name in ["config.json", "metrics.csv", "checkpoint.json", "policy.json", "summary.json"]:
+        for name in ["config.json", "metrics.csv", "metrics.jsonl", "checkpoint.safetensors", "policy.safetensors",
+                     "policy.json", "summary.json"]:
             self.assertTrue(os.path.exists(os.path.join(d, name)), name)
         self.assertEqual(read_json(os.path.join(d, "config.json"))["align"]["method"], "dpo")
         rows = metrics(d)
@@ -64,6 +70,25 @@ class AlignTest(cli_util.CliTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(metrics(part), metrics(ref))
         self.assertEqual(read_json(os.path.join(part, "policy.json")), read_json(os.path.join(ref, "policy.json")))
+
+    def test_resume_after_kill_through_the_run_layer(self):
+        # Killed right after its first checkpoint, the run resumes from checkpoint.safetensors and ends
+        # with the uninterrupted run's metrics, policy bytes and summary.
+        args = ["--method", "ppo", "--beta", "0.5", "--samples", "64", "--seed", "4", "--steps", "6000",
+                "--checkpoint-every", "500", "--log-every", "50", "--vocab", "4", "--max-length", "4"]
+        ref = os.path.join(self.dir, "ref")
+        self.assertEqual(run("align", *args, "--out", ref).returncode, 0)
+        killed = os.path.join(self.dir, "killed")
+        self.assertKilledAfterFirstCheckpoint(["align", *args, "--out", killed], killed)
+        self.assertFalse(os.path.exists(os.path.join(killed, "summary.json")))
+        r = run("align", "--resume", killed)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(metrics_without_clock(killed), metrics_without_clock(ref))
+        self.assertEqual(read_bytes(os.path.join(killed, "policy.safetensors")),
+                         read_bytes(os.path.join(ref, "policy.safetensors")))
+        self.assertEqual(read_json(os.path.join(killed, "summary.json")), read_json(os.path.join(ref, "summary.json")))
+        self.assertEqual(read_json(os.path.join(killed, "config.json")), read_json(os.path.join(ref, "config.json")))
+        self.assertUsageError(run("align", "--resume", os.path.join(self.dir, "none")), "config.json: no such file")
 
     def test_ppo_on_a_learned_reward_model(self):
         # RLHF: pretraining -> Bradley-Terry reward model from 20000 pairs per prompt -> PPO.

@@ -48,6 +48,17 @@ class CliTestCase(unittest.TestCase):
         self.assertIn(fragment, lines[0])
         self.assertTrue(lines[0].startswith("cai: error: "), lines[0])
 
+    def assertKilledAfterFirstCheckpoint(self, cai_args, run_dir):
+        """Runs `cai cai_args` and kills it with SIGKILL as soon as run_dir/checkpoint.safetensors exists."""
+        p = subprocess.Popen([CAI, *cai_args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        checkpoint = os.path.join(run_dir, "checkpoint.safetensors")
+        deadline = time.time() + 120
+        while not os.path.exists(checkpoint) and time.time() < deadline and p.poll() is None:
+            time.sleep(0.001)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        self.assertEqual(p.returncode, -signal.SIGKILL, "the run finished before it could be killed")
+
     def assertResumeAfterKillMatches(self, algorithm, args, fixed_flag):
         """Runs `cai train <algorithm> args` to the end, then again killed with SIGKILL right after
         its first checkpoint; `--resume` must then give the uninterrupted run's metrics, evaluation
@@ -56,15 +67,7 @@ class CliTestCase(unittest.TestCase):
         r = run("train", algorithm, "--out", ref, *args)
         self.assertEqual(r.returncode, 0, r.stderr)
         killed = os.path.join(self.dir, f"{algorithm}-killed")
-        p = subprocess.Popen([CAI, "train", algorithm, "--out", killed, *args], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        checkpoint = os.path.join(killed, "checkpoint.safetensors")
-        deadline = time.time() + 120
-        while not os.path.exists(checkpoint) and time.time() < deadline and p.poll() is None:
-            time.sleep(0.002)
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        self.assertEqual(p.returncode, -signal.SIGKILL, "the run finished before it could be killed")
+        self.assertKilledAfterFirstCheckpoint(["train", algorithm, "--out", killed, *args], killed)
         self.assertFalse(os.path.exists(os.path.join(killed, "eval.json")))
         self.assertUsageError(run("train", algorithm, "--resume", killed, *fixed_flag),
                               f"{fixed_flag[0]}: not allowed with --resume")

@@ -15,6 +15,11 @@ from cli_util import run
 WORLD = ["--builtin", "objectworld", "--param", "size=6", "--param", "objects=6", "--param", "seed=2"]
 
 
+def run_ref_stdout(run_dir):
+    with open(os.path.join(run_dir, "summary.json")) as f:
+        return f.read()
+
+
 class IrlTest(cli_util.CliTestCase):
     def sample(self, path, *extra):
         r = run("demos", *WORLD, "--horizon", "8", "--count", "200", "--seed", "3", "--out", path, *extra)
@@ -109,6 +114,42 @@ class IrlTest(cli_util.CliTestCase):
                        "values": [[0.0]] * (S + 1)}, f)
         self.assertUsageError(run("irl", "--mdp", mdp, "--features", feats, "--demos", demos, "--horizon", "6",
                                   "--out", out), "features: num_states 4 does not match the MDP's 3")
+
+    def test_resume_continues_the_fit_bit_for_bit(self):
+        # A fit stopped by its iteration budget, its config then given a larger budget: --resume goes on
+        # from checkpoint.safetensors and ends exactly where the uninterrupted fit does (L-BFGS to
+        # convergence, Adam to its budget), with the same metrics, trace, reward and summary.
+        demos = os.path.join(self.dir, "demos.jsonl")
+        self.sample(demos)
+        for optimizer, short, full in [("lbfgs", 4, 1000), ("adam", 30, 120)]:
+            args = [*WORLD, "--param", "discrete_features=0", "--demos", demos, "--horizon", "8", "--optimizer",
+                    optimizer, "--checkpoint-every", "7"]
+            ref = os.path.join(self.dir, optimizer + "-ref")
+            r = run("irl", *args, "--iterations", str(full), "--out", ref, "--json")
+            self.assertIn(r.returncode, (0, 1), r.stderr)
+            part = os.path.join(self.dir, optimizer + "-part")
+            r = run("irl", *args, "--iterations", str(short), "--out", part)
+            self.assertEqual(r.returncode, 1, r.stderr)  # not converged within the short budget
+            self.assertIn("not converged", r.stderr)
+            for name in ["config.json", "metrics.csv", "metrics.jsonl", "checkpoint.safetensors",
+                         "policy.safetensors", "reward.json", "trace.csv", "summary.json"]:
+                self.assertTrue(os.path.exists(os.path.join(part, name)), name)
+            config = cli_util.read_json(os.path.join(part, "config.json"))
+            self.assertEqual(config["irl"]["iterations"], short)
+            self.assertTrue(os.path.isabs(config["irl"]["demos"]))
+            config["irl"]["iterations"] = full
+            with open(os.path.join(part, "config.json"), "w") as f:
+                json.dump(config, f)
+            self.assertUsageError(run("irl", "--resume", part, "--l2", "1"), "--l2: not allowed with --resume")
+            resumed = run("irl", "--resume", part, "--json")
+            self.assertEqual(resumed.returncode, r.returncode if optimizer == "adam" else 0, resumed.stderr)
+            self.assertEqual(json.loads(resumed.stdout), json.loads(run_ref_stdout(ref)))
+            for name in ["trace.csv", "reward.json", "policy.json", "summary.json", "policy.safetensors"]:
+                self.assertEqual(cli_util.read_bytes(os.path.join(part, name)),
+                                 cli_util.read_bytes(os.path.join(ref, name)), name)
+            self.assertEqual(cli_util.metrics_without_clock(part), cli_util.metrics_without_clock(ref))
+        self.assertUsageError(run("irl", *WORLD, "--demos", demos, "--horizon", "8", "--out", ref),
+                              "already holds a run")
 
     def test_bad_input_is_one_line_exit_2(self):
         demos = os.path.join(self.dir, "bad.jsonl")

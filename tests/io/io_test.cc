@@ -81,6 +81,56 @@ TEST(TensorBoardWriter, RecordsAreFramedWithValidChecksums) {
   fs::remove_all(dir);
 }
 
+// Events of a file: the step of each record (0 for the file_version record).
+std::vector<std::string> Records(const fs::path& path) {
+  const std::string bytes = ReadFile(path);
+  std::vector<std::string> records;
+  for (std::size_t pos = 0; pos + 12 <= bytes.size();) {
+    std::uint64_t n;
+    std::memcpy(&n, bytes.data() + pos, 8);
+    records.emplace_back(bytes.data() + pos + 12, n);
+    pos += 12 + n + 4;
+  }
+  return records;
+}
+
+TEST(TrimEventFiles, KeepsEventsUpToTheStepDropsPartialRecordsAndEmptiedFiles) {
+  const fs::path dir = FreshDir("tb_trim");
+  fs::path first, second;
+  {
+    TensorBoardWriter w(dir);
+    first = w.path();
+    for (int step : {100, 200, 300}) w.AddScalar("losses/alpha", step, step, 1.7e9);
+  }
+  {
+    TensorBoardWriter w(dir);
+    second = w.path();
+    w.AddScalar("losses/alpha", 400, 400, 1.7e9);
+  }
+  {
+    std::ofstream out(first, std::ios::binary | std::ios::app);
+    out << "\x30\x00\x00";  // a killed writer's partial record
+  }
+  ASSERT_EQ(Records(first).size(), 4u);
+  run::TrimEventFiles(dir, 200);
+  const auto kept = Records(first);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_NE(kept[0].find("brain.Event:2"), std::string::npos);
+  const float v200 = 200.0f, v300 = 300.0f;
+  EXPECT_NE(kept[2].find(std::string(reinterpret_cast<const char*>(&v200), 4)), std::string::npos);
+  EXPECT_EQ(ReadFile(first).find(std::string(reinterpret_cast<const char*>(&v300), 4)), std::string::npos);
+  EXPECT_FALSE(fs::exists(second));  // nothing left at or before step 200
+  run::TrimEventFiles(dir, 200);          // idempotent
+  EXPECT_EQ(Records(first).size(), 3u);
+  {
+    std::string bytes = ReadFile(first);
+    bytes[bytes.size() - 1] ^= 0x55;  // break the last record's checksum
+    WriteFileAtomically(first, bytes);
+  }
+  EXPECT_THROW(run::TrimEventFiles(dir, 200), Error);
+  fs::remove_all(dir);
+}
+
 TEST(MetricsLogger, WritesCsvAndJsonLinesAndAppendsOnReopen) {
   const fs::path dir = FreshDir("metrics");
   {

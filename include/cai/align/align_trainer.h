@@ -13,6 +13,7 @@
 #include "cai/align/token_world.h"
 #include "cai/core/adam.h"
 #include "cai/core/rng.h"
+#include "cai/run/trainer.h"
 
 namespace cai::align {
 
@@ -111,6 +112,10 @@ class AlignTrainer {
   nlohmann::json Checkpoint() const;
   /// Throws cai::Error if the checkpoint does not fit this trainer.
   void Restore(const nlohmann::json& checkpoint);
+  /// The same state as "align.*" tensors of a safetensors checkpoint (what run directories hold).
+  void SaveState(nn::SafetensorsFile& file) const;
+  /// Throws cai::Error naming the tensor if the file does not fit this trainer.
+  void RestoreState(const nn::SafetensorsFile& file);
 
  private:
   double PpoIteration();
@@ -127,6 +132,45 @@ class AlignTrainer {
   std::vector<double> true_target_;  ///< pi* of the true reward
   double last_loss_ = 0.0;
   int steps_done_ = 0;
+};
+
+/// config.json of an alignment run: {"format": "cai.align_run/1", "algorithm": "align",
+/// "problem": {...}, "align": {...}} (the run layer adds "run").
+nlohmann::json AlignRunConfig(const AlignProblemOptions& problem, const AlignOptions& options);
+/// Reads what AlignRunConfig wrote (runs made before reward_model_pairs existed read 0); throws
+/// cai::Error naming the missing or mistyped key.
+void AlignRunConfigFromJson(const nlohmann::json& config, AlignProblemOptions& problem, AlignOptions& options);
+
+/// An AlignTrainer as a run::Trainer, so that alignment runs get the shared run directory
+/// (config.json, metrics, TensorBoard, safetensors checkpoints, resume bit for bit). One step is one
+/// optimiser iteration; the metrics (align/loss, align/reward, align/kl_reference, align/kl_target,
+/// align/true_reward, align/kl_true_target) are logged from step 0. There is no environment to
+/// evaluate on: the exact metrics are the evaluation.
+class AlignRunTrainer final : public run::IterativeTrainer {
+ public:
+  /// `problem` must outlive the trainer and be the one `problem_options` makes.
+  AlignRunTrainer(const AlignProblem& problem, const AlignProblemOptions& problem_options, const AlignOptions& options);
+
+  std::string algorithm() const override { return "align"; }
+  std::int64_t step() const override { return trainer_.steps_done(); }
+  std::int64_t total_steps() const override { return options_.steps; }
+  std::span<const run::EpisodeStats> Step() override;
+  std::vector<std::pair<std::string, double>> Scalars() const override;
+  void SaveCheckpoint(nn::SafetensorsFile& file) const override;
+  void RestoreCheckpoint(const nn::SafetensorsFile& file) override;
+  /// The logits ("align.logits", prompts x responses).
+  void SavePolicy(nn::SafetensorsFile& file) const override;
+  nlohmann::json Config() const override;
+
+  const AlignTrainer& trainer() const { return trainer_; }
+  /// The metrics after the latest step (at the start: of the reference policy).
+  const AlignMetrics& metrics() const { return metrics_; }
+
+ private:
+  AlignProblemOptions problem_options_;
+  AlignOptions options_;
+  AlignTrainer trainer_;
+  AlignMetrics metrics_;
 };
 
 }  // namespace cai::align

@@ -5,7 +5,7 @@
 //   2. fit the probabilistic ensemble to every transition so far (maximum likelihood);
 //   3. act for one episode with MPPI planning through the ensemble (EnsembleDynamics), storing the
 //      transitions; refit after every `refit_every` such episodes; repeat.
-// Driven one environment step at a time as an rl::Trainer, so `cai train pets` gets run
+// Driven one environment step at a time as an run::Trainer, so `cai train pets` gets run
 // directories, metrics, checkpoints and --resume from io::StartRun / io::ResumeRun.
 #pragma once
 
@@ -23,7 +23,7 @@
 #include "cai/planning/ensemble_dynamics.h"
 #include "cai/planning/mppi.h"
 #include "cai/planning/probabilistic_ensemble.h"
-#include "cai/rl/trainer.h"
+#include "cai/run/trainer.h"
 
 namespace cai::planning {
 
@@ -84,12 +84,12 @@ struct TransitionDataset {
   void ToTrainingData(const ModelFeatures& features, bool learned_reward, nn::Matrix& inputs, nn::Matrix& targets) const;
 };
 
-/// The planner of a policy file written by PetsTrainer::SavePolicy, as an rl::Policy: MPPI (the
+/// The planner of a policy file written by PetsTrainer::SavePolicy, as an run::Policy: MPPI (the
 /// saved options, seeded with their seed) through the saved ensemble. The state is recovered from
 /// the observation (Pendulum-v1: theta = atan2(sin theta, cos theta), theta_dot). Consecutive Act
 /// calls are taken to be consecutive steps (the plan is warm-started). Throws cai::Error naming
 /// what is missing or inconsistent.
-std::unique_ptr<rl::Policy> LoadPetsPolicy(const nn::SafetensorsFile& file);
+std::unique_ptr<run::Policy> LoadPetsPolicy(const nn::SafetensorsFile& file);
 
 /// How an episode went: return, and for tasks with an angle (Pendulum) the swing-up outcome.
 struct PetsEpisodeOutcome {
@@ -103,7 +103,7 @@ struct PetsEpisodeOutcome {
 };
 
 /// The PETS learner (see the file comment).
-class PetsTrainer : public rl::Trainer {
+class PetsTrainer : public run::Trainer {
  public:
   /// `environment`: one of PetsEnvironmentNames() (throws cai::Error listing them otherwise).
   /// total_steps >= 1 (episodes x episode_length for whole episodes).
@@ -113,14 +113,14 @@ class PetsTrainer : public rl::Trainer {
   std::string algorithm() const override { return "pets"; }
   std::int64_t step() const override { return step_; }
   std::int64_t total_steps() const override { return total_steps_; }
-  std::span<const rl::EpisodeStats> Step() override;
+  std::span<const run::EpisodeStats> Step() override;
   /// pets/* scalars: the last episode's outcome and the last fit's NLL / MSE.
   std::vector<std::pair<std::string, double>> Scalars() const override;
   bool can_checkpoint() const override { return episode_length_ == 0; }
   /// Episodes planned through the current model on a separate environment (the first reset seeded
   /// with `seed`, the planner of episode i seeded from seed + i); uniformly random actions before
   /// the first fit.
-  rl::EvaluationResult Evaluate(int episodes, std::uint64_t seed) override;
+  run::EvaluationResult Evaluate(int episodes, std::uint64_t seed) override;
   void SaveCheckpoint(nn::SafetensorsFile& file) const override;
   void RestoreCheckpoint(const nn::SafetensorsFile& file) override;
   /// The ensemble (members "model.member.<e>", standardisers) and the options.
@@ -161,7 +161,7 @@ class PetsTrainer : public rl::Trainer {
   int episode_length_ = 0;
   std::vector<float> observation_;
   std::vector<double> action_;
-  rl::EpisodeStats finished_;
+  run::EpisodeStats finished_;
 };
 
 }  // namespace cai::planning

@@ -1,11 +1,13 @@
-// SAC on a simulator: warm-up with uniform actions, then act with the stochastic actor, store the
-// transition, update every train_frequency steps. Time-limit truncations are not terminal.
+// SAC on a simulator through the shared off-policy loop (OffPolicyTrainer): warm-up with uniform
+// actions, then act with the stochastic actor, store the transition, update every train_frequency
+// steps. Time-limit truncations are not terminal.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "cai/env/environment.h"
+#include "cai/rl/off_policy_trainer.h"
 #include "cai/rl/sac.h"
 #include "cai/rl/trainer.h"
 
@@ -22,7 +24,7 @@ class DeterministicSquashedGaussian : public Policy {
   std::vector<float> squashed_;
 };
 
-class SacTrainer : public Trainer {
+class SacTrainer : public AgentOffPolicyTrainer<SacAgent> {
  public:
   /// `environment` must be a Gymnasium id known to env::MakeEnvironment with a bounded Box action
   /// space; throws cai::Error otherwise (naming the space) or for invalid options / total_steps < 1.
@@ -34,32 +36,13 @@ class SacTrainer : public Trainer {
              const SacOptions& options, std::int64_t total_steps);
 
   std::string algorithm() const override { return "sac"; }
-  std::int64_t step() const override { return step_; }
-  std::int64_t total_steps() const override { return total_steps_; }
-  std::span<const EpisodeStats> Step() override;
   std::vector<std::pair<std::string, double>> Scalars() const override;
-  bool can_checkpoint() const override { return episode_length_ == 0; }
   EvaluationResult Evaluate(int episodes, std::uint64_t seed) override;
-  void SaveCheckpoint(nn::SafetensorsFile& file) const override;
-  void RestoreCheckpoint(const nn::SafetensorsFile& file) override;
   void SavePolicy(nn::SafetensorsFile& file) const override;
   nlohmann::json Config() const override;
 
-  SacAgent& agent() { return agent_; }
-  env::Environment& environment() { return *env_; }
-
  private:
-  std::string env_name_;
-  std::unique_ptr<env::Environment> env_, eval_env_;
-  SacAgent agent_;
-  std::int64_t total_steps_;
-  std::int64_t step_ = 0;
-  std::int64_t episodes_ = 0;
-  double episode_return_ = 0;
-  int episode_length_ = 0;
-  std::vector<float> observation_, next_observation_, squashed_;
-  std::vector<double> action_;
-  EpisodeStats finished_;
+  void SelectAction(bool warmup) override;
 };
 
 }  // namespace cai::rl

@@ -27,6 +27,7 @@
 #include "cai/env/environment.h"
 #include "cai/nn/mlp.h"
 #include "cai/rl/replay_buffer.h"
+#include "cai/rl/off_policy_trainer.h"
 #include "cai/rl/trainer.h"
 
 namespace cai::rl {
@@ -157,7 +158,7 @@ std::unique_ptr<Policy> LoadSoftQPolicy(const nn::SafetensorsFile& file);
 
 /// Soft DQN on a simulator with a Discrete action space: warm-up with uniform actions, then act
 /// with the Boltzmann policy, store, update every train_frequency steps. Truncation is not terminal.
-class SoftQTrainer : public Trainer {
+class SoftQTrainer : public AgentOffPolicyTrainer<SoftQAgent> {
  public:
   /// `environment`: a Gymnasium id known to env::MakeEnvironment with a Discrete action space
   /// (throws cai::Error naming the space otherwise), or a factory for any such environment.
@@ -166,30 +167,13 @@ class SoftQTrainer : public Trainer {
                const SoftQOptions& options, std::int64_t total_steps);
 
   std::string algorithm() const override { return "soft-q"; }
-  std::int64_t step() const override { return step_; }
-  std::int64_t total_steps() const override { return total_steps_; }
-  std::span<const EpisodeStats> Step() override;
   std::vector<std::pair<std::string, double>> Scalars() const override;
-  bool can_checkpoint() const override { return episode_length_ == 0; }
   EvaluationResult Evaluate(int episodes, std::uint64_t seed) override;
-  void SaveCheckpoint(nn::SafetensorsFile& file) const override;
-  void RestoreCheckpoint(const nn::SafetensorsFile& file) override;
   void SavePolicy(nn::SafetensorsFile& file) const override;
   nlohmann::json Config() const override;
 
-  SoftQAgent& agent() { return agent_; }
-
  private:
-  std::string env_name_;
-  std::unique_ptr<env::Environment> env_, eval_env_;
-  SoftQAgent agent_;
-  std::int64_t total_steps_;
-  std::int64_t step_ = 0;
-  std::int64_t episodes_ = 0;
-  double episode_return_ = 0;
-  int episode_length_ = 0;
-  std::vector<float> observation_, next_observation_;
-  EpisodeStats finished_;
+  void SelectAction(bool warmup) override;
 };
 
 }  // namespace cai::rl

@@ -1,99 +1,19 @@
-// What every learning algorithm exposes to the run-directory driver (io::RunTraining): one
-// environment step at a time, scalars to log, evaluation, checkpoints and the final policy.
+// The trainer interface lives in the run module (cai/run/trainer.h), below rl, planning, irl and
+// align; these aliases keep the rl:: names working.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-#include <nlohmann/json_fwd.hpp>
-
-#include "cai/env/environment.h"
-
-namespace cai::nn {
-struct SafetensorsFile;
-}
+#include "cai/run/trainer.h"
 
 namespace cai::rl {
 
-/// A finished training episode.
-struct EpisodeStats {
-  std::int64_t end_step = 0;  ///< environment steps taken when it ended
-  double episodic_return = 0;
-  int length = 0;
-  bool truncated = false;     ///< ended by the time limit rather than a terminal state
-};
-
-/// Returns of deterministic evaluation episodes.
-struct EvaluationResult {
-  std::vector<double> returns;
-  std::vector<int> lengths;
-  double mean_return = 0, std_return = 0;  ///< population standard deviation
-};
-
-/// A deterministic policy that can be evaluated.
-class Policy {
- public:
-  virtual ~Policy() = default;
-  /// Writes the action for `observation` (action_dim numbers; a Discrete action as one integer).
-  virtual void Act(std::span<const float> observation, std::span<double> action) = 0;
-};
-
-/// Runs `episodes` episodes of `policy` in `env` (the first reset seeded with `seed`, later resets
-/// continuing its stream, so the same seed gives the same episodes). Throws cai::Error unless
-/// episodes >= 1.
-EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episodes, std::uint64_t seed);
-
-/// A learner driven one environment step at a time.
-class Trainer {
- public:
-  virtual ~Trainer() = default;
-  /// "sac", "soft-q", ...
-  virtual std::string algorithm() const = 0;
-  /// Environment steps taken so far and the run's budget.
-  virtual std::int64_t step() const = 0;
-  virtual std::int64_t total_steps() const = 0;
-  /// One step of the learner's loop: one environment step (or one step of every copy of a vector
-  /// environment, advancing step() by the number of copies) and the updates due after it. Returns
-  /// the episodes that ended in it (a view valid until the next call).
-  virtual std::span<const EpisodeStats> Step() = 0;
-  /// Scalars describing the latest updates (losses, temperature, ...), TensorBoard-style tags.
-  virtual std::vector<std::pair<std::string, double>> Scalars() const = 0;
-  /// True where SaveCheckpoint may be called (e.g. right after an episode ended, or after an update
-  /// for on-policy learners that save their simulators mid-episode).
-  virtual bool can_checkpoint() const = 0;
-  /// Deterministic evaluation of the current policy on a separate copy of the environment.
-  virtual EvaluationResult Evaluate(int episodes, std::uint64_t seed) = 0;
-  /// Everything needed to continue bit for bit (learner, environment generator, counters).
-  virtual void SaveCheckpoint(nn::SafetensorsFile& file) const = 0;
-  /// Throws cai::Error if the file does not belong to this algorithm/configuration.
-  virtual void RestoreCheckpoint(const nn::SafetensorsFile& file) = 0;
-  /// The policy alone (loadable for evaluation, and by PyTorch through safetensors).
-  virtual void SavePolicy(nn::SafetensorsFile& file) const = 0;
-  /// The resolved configuration (algorithm, environment, every option) as written to config.json.
-  virtual nlohmann::json Config() const = 0;
-};
-
-/// Calls trainer.Step() until `steps` more environment steps have been taken (vector learners may
-/// overshoot by less than one round) and, if `finish_episode`, on until trainer.can_checkpoint()
-/// (so that a checkpoint can be saved). Appends the episodes that ended to `finished`; returns the
-/// steps taken. Throws cai::Error unless steps >= 0. The loop behind the Python module's learn().
-std::int64_t RunSteps(Trainer& trainer, std::int64_t steps, bool finish_episode, std::vector<EpisodeStats>& finished);
-
-/// Checkpoint pieces of single-environment learners that checkpoint right after a reset: the
-/// simulator's state and generator, the first observation of the new episode and the step/episode
-/// counters ("trainer.*" tensors).
-void SaveEpisodeStart(nn::SafetensorsFile& file, const env::Environment& env, std::span<const float> observation,
-                      std::int64_t step, std::int64_t episodes);
-/// Puts `env` back at the start of the saved episode and restores the rest; throws cai::Error naming
-/// the tensor, or if the saved step lies outside [0, total_steps].
-void RestoreEpisodeStart(const nn::SafetensorsFile& file, env::Environment& env, std::vector<float>& observation,
-                         std::int64_t total_steps, std::int64_t& step, std::int64_t& episodes);
-/// Throws cai::Error unless the checkpoint's metadata names this algorithm and environment.
-void CheckCheckpointOwner(const nn::SafetensorsFile& file, std::string_view algorithm, std::string_view env);
+using run::CheckCheckpointOwner;
+using run::EpisodeStats;
+using run::EvaluatePolicy;
+using run::EvaluationResult;
+using run::Policy;
+using run::RestoreEpisodeStart;
+using run::RunSteps;
+using run::SaveEpisodeStart;
+using run::Trainer;
 
 }  // namespace cai::rl

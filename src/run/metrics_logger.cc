@@ -1,4 +1,4 @@
-#include "cai/io/metrics_logger.h"
+#include "cai/run/metrics_logger.h"
 
 #include <cerrno>
 #include <chrono>
@@ -10,7 +10,7 @@
 
 #include "cai/core/error.h"
 
-namespace cai::io {
+namespace cai::run {
 namespace {
 
 std::FILE* OpenAppend(const std::filesystem::path& path) {
@@ -51,4 +51,4 @@ void MetricsLogger::Flush() {
   tensorboard_.Flush();
 }
 
-}  // namespace cai::io
+}  // namespace cai::run

@@ -1,4 +1,4 @@
-#include "cai/io/training_run.h"
+#include "cai/run/run_directory.h"
 
 #include <charconv>
 #include <chrono>
@@ -12,11 +12,11 @@
 
 #include "cai/core/error.h"
 #include "cai/core/file.h"
-#include "cai/io/metrics_logger.h"
-#include "cai/io/progress.h"
+#include "cai/run/metrics_logger.h"
+#include "cai/run/progress.h"
 #include "cai/nn/safetensors.h"
 
-namespace cai::io {
+namespace cai::run {
 namespace fs = std::filesystem;
 
 namespace {
@@ -26,7 +26,7 @@ constexpr const char* kCheckpoint = "checkpoint.safetensors";
 constexpr const char* kPolicy = "policy.safetensors";
 constexpr const char* kEval = "eval.json";
 
-nlohmann::json EvaluationToJson(const rl::EvaluationResult& e, std::int64_t step) {
+nlohmann::json EvaluationToJson(const EvaluationResult& e, std::int64_t step) {
   return {{"step", step},
           {"episodes", e.returns.size()},
           {"mean_return", e.mean_return},
@@ -67,7 +67,14 @@ void TruncateMetrics(const fs::path& path, std::int64_t last_step, bool csv) {
   WriteFileAtomically(path, kept);
 }
 
-RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
+void SaveCheckpoint(const Trainer& trainer, const fs::path& directory, std::int64_t step) {
+  nn::SafetensorsFile file;
+  trainer.SaveCheckpoint(file);
+  file.metadata["step"] = std::to_string(step);
+  nn::SaveSafetensors(directory / kCheckpoint, file);
+}
+
+RunResult Train(Trainer& trainer, const RunOptions& o, bool fresh) {
   MetricsLogger logger(o.directory);
   const std::int64_t total = trainer.total_steps();
   const std::int64_t start = trainer.step();
@@ -79,34 +86,45 @@ RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
   std::int64_t next_checkpoint = o.checkpoint_interval > 0 ? next_multiple(start, o.checkpoint_interval) : total + 1;
   std::int64_t next_log = o.log_interval > 0 ? next_multiple(start, o.log_interval) : total + 1;
   std::int64_t next_eval = o.eval_interval > 0 ? next_multiple(start, o.eval_interval) : total + 1;
+  const bool evaluates = trainer.can_evaluate();
   std::optional<double> recent_return;
   const auto t0 = std::chrono::steady_clock::now();
   auto last_log_time = t0;
   std::int64_t last_log_step = start;
+  std::int64_t logged_step = -1;  // step of the latest Scalars() row
   std::vector<std::pair<std::string_view, double>> row;
-  while (trainer.step() < total) {
-    const std::span<const rl::EpisodeStats> episodes = trainer.Step();
+  const auto log_scalars = [&](const std::vector<std::pair<std::string, double>>& scalars, std::int64_t s,
+                               bool with_sps) {
+    row.clear();
+    for (const auto& [tag, value] : scalars) row.emplace_back(tag, value);
+    if (with_sps) {
+      const auto now = std::chrono::steady_clock::now();
+      const double dt = std::chrono::duration<double>(now - last_log_time).count();
+      row.emplace_back("charts/SPS", dt > 0 ? static_cast<double>(s - last_log_step) / dt : 0.0);
+      last_log_time = now;
+      last_log_step = s;
+    }
+    logger.Log(s, row);
+    logged_step = s;
+  };
+  if (fresh) {
+    const auto initial = trainer.InitialScalars();
+    if (!initial.empty()) log_scalars(initial, start, /*with_sps=*/false);
+  }
+  while (!trainer.finished()) {
+    const std::span<const EpisodeStats> episodes = trainer.Step();
     const std::int64_t s = trainer.step();
-    for (const rl::EpisodeStats& episode : episodes) {
+    for (const EpisodeStats& episode : episodes) {
       recent_return = episode.episodic_return;
       logger.Log(episode.end_step, {{"charts/episodic_return", episode.episodic_return},
                                     {"charts/episodic_length", static_cast<double>(episode.length)}});
     }
     if (s >= next_log) {
-      const auto scalars = trainer.Scalars();
-      const auto now = std::chrono::steady_clock::now();
-      const double dt = std::chrono::duration<double>(now - last_log_time).count();
-      const double sps = dt > 0 ? static_cast<double>(s - last_log_step) / dt : 0.0;
-      last_log_time = now;
-      last_log_step = s;
-      row.clear();
-      for (const auto& [tag, value] : scalars) row.emplace_back(tag, value);
-      row.emplace_back("charts/SPS", sps);
-      logger.Log(s, row);
+      log_scalars(trainer.Scalars(), s, /*with_sps=*/true);
       next_log = next_multiple(s, o.log_interval);
     }
-    if (s >= next_eval && s < total) {
-      const rl::EvaluationResult e = trainer.Evaluate(o.eval_episodes, o.eval_seed);
+    if (evaluates && s >= next_eval && s < total) {
+      const EvaluationResult e = trainer.Evaluate(o.eval_episodes, o.eval_seed);
       logger.Log(s, {{"eval/mean_return", e.mean_return}, {"eval/std_return", e.std_return}});
       next_eval = next_multiple(s, o.eval_interval);
     }
@@ -114,10 +132,7 @@ RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
       // Metrics first: once the checkpoint exists, everything logged up to it must be on disk (a
       // run killed right after the rename resumes from here and keeps exactly these rows).
       logger.Flush();
-      nn::SafetensorsFile file;
-      trainer.SaveCheckpoint(file);
-      file.metadata["step"] = std::to_string(s);
-      nn::SaveSafetensors(o.directory / kCheckpoint, file);
+      SaveCheckpoint(trainer, o.directory, s);
       next_checkpoint = next_multiple(s, o.checkpoint_interval);
     }
     if (progress) progress->Update(s, recent_return);
@@ -129,17 +144,25 @@ RunResult Train(rl::Trainer& trainer, const RunOptions& o) {
   result.steps = trainer.step();
   result.wall_seconds = seconds;
   result.steps_per_second = seconds > 0 ? static_cast<double>(result.steps - start) / seconds : 0.0;
-  result.final_evaluation = trainer.Evaluate(o.eval_episodes, o.eval_seed);
-  logger.Log(result.steps, {{"eval/mean_return", result.final_evaluation.mean_return},
-                            {"eval/std_return", result.final_evaluation.std_return}});
+  if (evaluates) {
+    result.final_evaluation = trainer.Evaluate(o.eval_episodes, o.eval_seed);
+    logger.Log(result.steps, {{"eval/mean_return", result.final_evaluation.mean_return},
+                              {"eval/std_return", result.final_evaluation.std_return}});
+  } else if (logged_step != result.steps) {
+    log_scalars(trainer.Scalars(), result.steps, /*with_sps=*/true);
+  }
   logger.Flush();
   nn::SafetensorsFile policy;
   trainer.SavePolicy(policy);
   nn::SaveSafetensors(o.directory / kPolicy, policy);
-  nlohmann::json eval = EvaluationToJson(result.final_evaluation, result.steps);
-  eval["wall_seconds"] = seconds;
-  eval["steps_per_second"] = result.steps_per_second;
-  WriteFileAtomically(o.directory / kEval, eval.dump(2) + "\n");
+  if (evaluates) {
+    nlohmann::json eval = EvaluationToJson(result.final_evaluation, result.steps);
+    eval["wall_seconds"] = seconds;
+    eval["steps_per_second"] = result.steps_per_second;
+    WriteFileAtomically(o.directory / kEval, eval.dump(2) + "\n");
+  }
+  // The finished run's state, so that it can be continued with a larger budget.
+  if (trainer.can_checkpoint()) SaveCheckpoint(trainer, o.directory, result.steps);
   return result;
 }
 
@@ -192,7 +215,7 @@ nlohmann::json ReadRunConfig(const fs::path& directory) {
   return j;
 }
 
-RunResult StartRun(rl::Trainer& trainer, const RunOptions& options) {
+RunResult StartRun(Trainer& trainer, const RunOptions& options) {
   ValidateRunOptions(options);
   const fs::path config = options.directory / kConfig;
   if (fs::exists(config)) {
@@ -207,10 +230,10 @@ RunResult StartRun(rl::Trainer& trainer, const RunOptions& options) {
   nlohmann::json j = trainer.Config();
   j["run"] = RunOptionsToJson(options);
   WriteFileAtomically(config, j.dump(2) + "\n");
-  return Train(trainer, options);
+  return Train(trainer, options, /*fresh=*/true);
 }
 
-RunResult ResumeRun(rl::Trainer& trainer, const RunOptions& options) {
+RunResult ResumeRun(Trainer& trainer, const RunOptions& options) {
   ValidateRunOptions(options);
   const fs::path path = options.directory / kCheckpoint;
   if (!fs::exists(path)) {
@@ -221,7 +244,8 @@ RunResult ResumeRun(rl::Trainer& trainer, const RunOptions& options) {
   trainer.RestoreCheckpoint(file);
   TruncateMetrics(options.directory / "metrics.csv", trainer.step(), /*csv=*/true);
   TruncateMetrics(options.directory / "metrics.jsonl", trainer.step(), /*csv=*/false);
-  return Train(trainer, options);
+  TrimEventFiles(options.directory, trainer.step());
+  return Train(trainer, options, /*fresh=*/false);
 }
 
-}  // namespace cai::io
+}  // namespace cai::run

@@ -1,4 +1,4 @@
-#include "cai/io/progress.h"
+#include "cai/run/progress.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace cai::io {
+namespace cai::run {
 namespace {
 
 std::string Duration(double seconds) {
@@ -67,4 +67,4 @@ void ProgressReporter::Print(std::int64_t step, bool final) {
   std::fflush(out_);
 }
 
-}  // namespace cai::io
+}  // namespace cai::run

@@ -1,4 +1,4 @@
-#include "cai/io/tensorboard_writer.h"
+#include "cai/run/tensorboard_writer.h"
 
 #include <unistd.h>
 
@@ -7,12 +7,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "cai/core/error.h"
+#include "cai/core/file.h"
 
-namespace cai::io {
+namespace cai::run {
 namespace {
 
 constexpr std::array<std::uint32_t, 256> MakeCrcTable() {
@@ -53,7 +56,85 @@ std::string EventHeader(double wall_time, std::int64_t step) {
   return e;
 }
 
+// Reads a varint at data[pos]; false if it runs past the end.
+bool ReadVarint(std::string_view data, std::size_t& pos, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && pos < data.size(); shift += 7) {
+    const auto b = static_cast<unsigned char>(data[pos++]);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// The Event's step (0 when absent, as for the file_version record) and whether it carries a summary.
+bool ParseEvent(std::string_view e, std::int64_t& step, bool& has_summary) {
+  step = 0;
+  has_summary = false;
+  std::size_t pos = 0;
+  while (pos < e.size()) {
+    std::uint64_t key = 0, v = 0;
+    if (!ReadVarint(e, pos, key)) return false;
+    const int field = static_cast<int>(key >> 3);
+    switch (key & 7) {
+      case 0:
+        if (!ReadVarint(e, pos, v)) return false;
+        if (field == 2) step = static_cast<std::int64_t>(v);
+        break;
+      case 1: pos += 8; break;
+      case 5: pos += 4; break;
+      case 2:
+        if (!ReadVarint(e, pos, v) || v > e.size() - pos) return false;
+        pos += v;
+        if (field == 5) has_summary = true;
+        break;
+      default: return false;
+    }
+  }
+  return pos == e.size();
+}
+
 }  // namespace
+
+void TrimEventFiles(const std::filesystem::path& dir, std::int64_t last_step) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().filename().string().starts_with("events.out.tfevents.")) {
+      files.push_back(entry.path());
+    }
+  }
+  for (const auto& path : files) {
+    const std::string data = ReadFile(path);
+    std::string kept;
+    bool any_scalar = false;
+    std::size_t pos = 0;
+    while (data.size() - pos >= 12) {
+      std::uint64_t n = 0;
+      std::memcpy(&n, data.data() + pos, 8);
+      if (n > data.size() - pos - 12 || data.size() - pos - 12 - n < 4) break;  // partly written record
+      const std::string_view event(data.data() + pos + 12, n);
+      std::uint32_t len_crc = 0, crc = 0;
+      std::memcpy(&len_crc, data.data() + pos + 8, 4);
+      std::memcpy(&crc, data.data() + pos + 12 + n, 4);
+      std::int64_t step = 0;
+      bool has_summary = false;
+      if (len_crc != MaskCrc(Crc32c(std::string_view(data.data() + pos, 8))) || crc != MaskCrc(Crc32c(event)) ||
+          !ParseEvent(event, step, has_summary)) {
+        throw Error(fmt::format("{}: corrupt record at byte {}", path.string(), pos));
+      }
+      if (step <= last_step) {
+        kept.append(data, pos, 12 + n + 4);
+        any_scalar = any_scalar || has_summary;
+      }
+      pos += 12 + n + 4;
+    }
+    if (any_scalar) {
+      if (kept.size() != data.size()) WriteFileAtomically(path, kept);
+    } else {
+      std::filesystem::remove(path);
+    }
+  }
+}
 
 std::uint32_t Crc32c(std::string_view data) {
   std::uint32_t c = 0xFFFFFFFFu;
@@ -113,4 +194,4 @@ void TensorBoardWriter::Flush() {
   if (std::fflush(file_) != 0) throw Error(fmt::format("{}: flush failed ({})", path_.string(), std::strerror(errno)));
 }
 
-}  // namespace cai::io
+}  // namespace cai::run

@@ -1,4 +1,4 @@
-#include "cai/rl/trainer.h"
+#include "cai/run/trainer.h"
 
 #include <cmath>
 
@@ -7,7 +7,7 @@
 #include "cai/core/error.h"
 #include "cai/nn/safetensors.h"
 
-namespace cai::rl {
+namespace cai::run {
 
 EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episodes, std::uint64_t seed) {
   if (episodes < 1) throw Error(fmt::format("episodes: {} is invalid (expected an integer >= 1)", episodes));
@@ -28,12 +28,21 @@ EvaluationResult EvaluatePolicy(Policy& policy, env::Environment& env, int episo
     result.returns.push_back(total);
     result.lengths.push_back(length);
   }
+  SummarizeReturns(result);
+  return result;
+}
+
+void SummarizeReturns(EvaluationResult& result) {
+  const auto n = static_cast<double>(result.returns.size());
   double sum = 0, sum2 = 0;
   for (double r : result.returns) sum += r;
-  result.mean_return = sum / episodes;
+  result.mean_return = sum / n;
   for (double r : result.returns) sum2 += (r - result.mean_return) * (r - result.mean_return);
-  result.std_return = std::sqrt(sum2 / episodes);
-  return result;
+  result.std_return = std::sqrt(sum2 / n);
+}
+
+EvaluationResult Trainer::Evaluate(int, std::uint64_t) {
+  throw Error(fmt::format("{}: this learner has no environment to evaluate its policy on", algorithm()));
 }
 
 std::int64_t RunSteps(Trainer& trainer, std::int64_t steps, bool finish_episode, std::vector<EpisodeStats>& finished) {
@@ -90,4 +99,13 @@ void CheckCheckpointOwner(const nn::SafetensorsFile& file, std::string_view algo
   }
 }
 
-}  // namespace cai::rl
+void CheckCheckpointOptions(const nn::SafetensorsFile& file, const std::string& key, std::string_view what,
+                            const std::string& options) {
+  const auto it = file.metadata.find(key);
+  if (it == file.metadata.end() || it->second != options) {
+    throw Error(fmt::format("checkpoint: {} options {} differ from this run's {}", what,
+                            it == file.metadata.end() ? std::string("(missing)") : it->second, options));
+  }
+}
+
+}  // namespace cai::run
