@@ -291,6 +291,7 @@ class OptionList {
     const Json d = ToJson(defaults);
     for (const auto& f : fields_) {
       out.push_back(f.info);
+      if (out.back().qualifier.empty()) out.back().qualifier = qualifier_;
       out.back().default_value = d[f.info.name];
     }
     return out;
