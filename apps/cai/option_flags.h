@@ -24,10 +24,6 @@ class OptionFlags {
   /// The fields whose flags were given, as a JSON object keyed by field name. Throws cai::Error
   /// naming the flag for a value that is not of the field's kind.
   nlohmann::json Given() const;
-  /// Whether the flag of `field` was given.
-  bool given(std::string_view field) const;
-  /// The flag of `field` ("--batch").
-  std::string flag(std::string_view field) const;
 
   /// fn(), with an OptionError about a field whose flag was given rethrown naming the flag.
   template <typename F>
@@ -49,12 +45,12 @@ class OptionFlags {
     OptionInfo info;
     std::string name;  // "--batch"
     CLI::Option* option = nullptr;
-    std::string text;
-    std::vector<std::string> items;  // kNumbers
+    std::vector<std::string> items;  // the value, split at commas for lists
   };
   const Flag* Find(std::string_view field) const;
   [[noreturn]] void Rethrow(const OptionError& e) const;
 
+  CLI::App* cmd_;
   std::list<Flag> flags_;  // stable addresses: CLI11 writes into them
 };
 

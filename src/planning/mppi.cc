@@ -81,7 +81,7 @@ void FastNormal::Fill(std::span<float> out) {
 const OptionList<MppiOptions>& MppiOptionList() {
   using O = MppiOptions;
   static const OptionList<O> list = [] {
-    const auto positive = AtLeast(1, "an integer >= 1");
+    const auto positive = AtLeastOne();
     OptionList<O> t("mppi", "MppiOptions");
     t.Add("samples", &O::samples, "K, sampled action sequences per iteration", positive)
         .Add("horizon", &O::horizon, "T, planning horizon in steps", positive)
@@ -89,6 +89,7 @@ const OptionList<MppiOptions>& MppiOptionList() {
         .Add("noise_std", &O::noise_std, "proposal standard deviation (one, or one per action dimension)",
              Each(FiniteNonNegative()))
         .Flag("noise")
+        .Keyword("noise")
         .Add("action_low", &O::action_low, "lower action bounds the samples are clipped to (none: the model's)")
         .Add("action_high", &O::action_high, "upper action bounds the samples are clipped to (none: the model's)")
         .Add("iterations", &O::iterations, "sample-and-update rounds per control step", positive)

@@ -69,7 +69,7 @@ const OptionList<EnsembleOptions>& EnsembleOptionList() {
 const OptionList<PetsOptions>& PetsOptionList() {
   using O = PetsOptions;
   static const OptionList<O> list = [] {
-    const auto positive = AtLeast(1, "an integer >= 1");
+    const auto positive = AtLeastOne();
     OptionList<O> t("pets", "PetsOptions");
     t.Add("random_episodes", &O::random_episodes, "episodes of random actions before the first fit", positive)
         .Add("episode_length", &O::episode_length, "steps per episode", positive)
@@ -193,8 +193,8 @@ PetsTrainer::PetsTrainer(std::string environment, const PetsOptions& options, st
     : env_name_(std::move(environment)), options_(options), total_steps_(total_steps), rng_(DeriveSeed(options.seed, 0)) {
   const auto names = PetsEnvironmentNames();
   if (std::find(names.begin(), names.end(), env_name_) == names.end()) {
-    throw Error(fmt::format("--env: \"{}\" is not supported by pets (expected one of: {})", env_name_,
-                            fmt::join(names, ", ")));
+    ThrowInvalidOption({"env", fmt::format("\"{}\"", env_name_),
+                        fmt::format("one of: {}", fmt::join(names, ", "))});
   }
   if (total_steps < 1) throw Error(fmt::format("--steps: {} is invalid (expected an integer >= 1)", total_steps));
   env_ = env::MakeEnvironment(env_name_);

@@ -8,6 +8,7 @@
 
 #include "cai/core/error.h"
 #include "cai/core/options.h"
+#include "replay_options.h"
 
 namespace cai::rl {
 namespace {
@@ -21,15 +22,9 @@ nn::Mlp MakeNet(int in, int out, const SacOptions& o, Rng& rng) {
 const OptionList<SacOptions>& SacOptionList() {
   using O = SacOptions;
   static const OptionList<O> list = [] {
-    const auto updates = InRange(1, 1000000, "an integer in [1, 10^6]");
+    const auto updates = detail::UpdateCount();
     OptionList<O> t("sac");
-    t.Add("hidden", &O::hidden, "hidden layer sizes of actor and both critics", Each(InRange(1, 65536, "an integer in [1, 65536]")))
-        .Choice("activation", &O::activation, "hidden activation", nn::ActivationChoices())
-        .Add("batch_size", &O::batch_size, "minibatch size", InRange(1, 1 << 20, "an integer in [1, 2^20]"))
-        .Flag("batch")
-        .Add("buffer_size", &O::buffer_size, "replay buffer capacity",
-             InRange<std::int64_t>(1, std::int64_t{1} << 31, "an integer in [1, 2^31]"))
-        .Add("discount", &O::discount, "discount gamma", InRange(0.0, 1.0, "a number in [0, 1]"))
+    detail::AddNetworkAndReplayFields(t, "hidden layer sizes of actor and both critics")
         .Add("tau", &O::tau, "Polyak coefficient of the target critics",
              Rule<double>([](double v) { return v > 0.0 && v <= 1.0; }, "a number in (0, 1]"))
         .Add("actor_learning_rate", &O::actor_learning_rate, "actor learning rate", FinitePositive())

@@ -9,6 +9,7 @@
 
 #include "cai/core/error.h"
 #include "cai/core/options.h"
+#include "replay_options.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
 
@@ -50,15 +51,9 @@ double Entropy(std::span<const double> pi) {
 const OptionList<SoftQOptions>& SoftQOptionList() {
   using O = SoftQOptions;
   static const OptionList<O> list = [] {
-    const auto updates = InRange(1, 1000000, "an integer in [1, 10^6]");
+    const auto updates = detail::UpdateCount();
     OptionList<O> t("soft-q");
-    t.Add("hidden", &O::hidden, "hidden layer sizes (none: a linear Q)", Each(InRange(1, 65536, "an integer in [1, 65536]")))
-        .Choice("activation", &O::activation, "hidden activation", nn::ActivationChoices())
-        .Add("batch_size", &O::batch_size, "minibatch size", InRange(1, 1 << 20, "an integer in [1, 2^20]"))
-        .Flag("batch")
-        .Add("buffer_size", &O::buffer_size, "replay buffer capacity",
-             InRange<std::int64_t>(1, std::int64_t{1} << 31, "an integer in [1, 2^31]"))
-        .Add("discount", &O::discount, "discount gamma", InRange(0.0, 1.0, "a number in [0, 1]"))
+    detail::AddNetworkAndReplayFields(t, "hidden layer sizes (none: a linear Q)")
         .Add("learning_rate", &O::learning_rate, "Adam learning rate of the Q network", FinitePositive())
         .Add("learning_starts", &O::learning_starts, "uniform random steps, without updates, before learning",
              AtLeast<std::int64_t>(0, "an integer >= 0"))
@@ -335,9 +330,8 @@ namespace {
 std::unique_ptr<env::Environment> DiscreteEnvironment(std::unique_ptr<env::Environment> env) {
   if (env == nullptr) throw Error("soft-q: environment is null");
   if (!env->action_space().is_discrete()) {
-    throw Error(fmt::format("--env: {} has action space {} (soft Q-learning needs a Discrete action space; "
-                            "use sac for continuous actions)",
-                            env->name(), env->action_space().ToString()));
+    ThrowInvalidOption({"env", fmt::format("{} (action space {})", env->name(), env->action_space().ToString()),
+                        "an environment with a Discrete action space: soft Q-learning; use sac for continuous actions"});
   }
   return env;
 }

@@ -78,6 +78,8 @@ struct OptionInfo {
   std::vector<std::string> choices;  ///< kChoice: the names
   /// The CLI flag without the dashes; the default is the name with '_' -> '-'.
   std::string flag;
+  /// The Python keyword; empty: the name.
+  std::string keyword;
   /// kBool: the value the bare flag sets (a flag without a value).
   bool flag_sets = true;
   /// The qualifier of the list that validates the field (nested fields keep their own).
@@ -85,6 +87,14 @@ struct OptionInfo {
   /// The field of a default-constructed struct, as JSON.
   nlohmann::json default_value;
 };
+
+/// A field's value from command-line text (`items`: the comma-separated parts; one for scalars),
+/// as JSON for OptionList::FromJson; kBool is not read from text. Throws cai::Error naming `flag`
+/// for text that is not of the field's kind.
+nlohmann::json OptionFromText(const OptionInfo& field, const std::vector<std::string>& items, std::string_view flag);
+/// A default as a command line would spell it: numbers and names bare, lists comma-separated,
+/// none for null or empty.
+std::string OptionDefaultText(const nlohmann::json& value);
 
 /// A validity rule on one field's value: `ok(value)`, else "expected <expected>". For a vector
 /// field, Each() rules apply to every element ("field[i]").
@@ -108,6 +118,8 @@ template <typename V>
 OptionRule<V> AtLeast(V lo, std::string expected) {
   return {[lo](const V& v) { return v >= lo; }, std::move(expected)};
 }
+/// An integer >= 1.
+OptionRule<int> AtLeastOne();
 /// Finite and > 0 ("a finite number > 0" unless told otherwise).
 OptionRule<double> FinitePositive(std::string expected = "a finite number > 0");
 /// Finite and >= 0.
@@ -237,6 +249,11 @@ class OptionList {
   OptionList& Flag(const char* flag, bool value) {
     fields_.back().info.flag = flag;
     fields_.back().info.flag_sets = value;
+    return *this;
+  }
+  /// The Python keyword when it is not the key.
+  OptionList& Keyword(const char* keyword) {
+    fields_.back().info.keyword = keyword;
     return *this;
   }
   /// kNumbers: how an empty array is written (e.g. null).
