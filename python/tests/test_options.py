@@ -54,3 +54,11 @@ def test_a_value_of_the_wrong_type_names_the_keyword():
         cai.SAC("Pendulum-v1", tau="x")
     with pytest.raises(cai.CaiError, match="unknown key \"batch\""):
         cai.SAC("Pendulum-v1", batch=64)
+
+
+def test_learner_env_errors_name_the_argument_not_the_cli_flag():
+    with pytest.raises(cai.CaiError, match=r"^env: Pendulum-v1 \(action space Box") as e:
+        cai.SoftDQN("Pendulum-v1")
+    assert "--env" not in str(e.value)
+    with pytest.raises(cai.CaiError, match=r"^env: CartPole-v1 \(action space Discrete\(2\)\)"):
+        cai.SAC("CartPole-v1")

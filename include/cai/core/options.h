@@ -368,11 +368,17 @@ class OptionList {
         return Json(o.*member);
       }
     };
-    if constexpr (std::is_same_v<V, bool>) {
-      f.info = Info(key, doc, OptionKind::kBool);
+    if constexpr (std::is_same_v<V, bool> || std::is_same_v<V, std::string> || std::is_same_v<V, std::uint64_t> ||
+                  std::is_same_v<V, double>) {
+      // A JSON value of one type, read as is.
+      constexpr bool kIsBool = std::is_same_v<V, bool>, kIsString = std::is_same_v<V, std::string>;
+      constexpr bool kIsUnsigned = std::is_same_v<V, std::uint64_t>;
+      f.info = Info(key, doc, kIsBool ? OptionKind::kBool : kIsString ? OptionKind::kString
+                                  : kIsUnsigned ? OptionKind::kUnsigned : OptionKind::kNumber);
       f.set = [member, wrong](T& o, const Json& v) -> Problem {
-        if (!v.is_boolean()) return wrong(v, "true or false");
-        o.*member = v.get<bool>();
+        const bool ok = kIsBool ? v.is_boolean() : kIsString ? v.is_string() : kIsUnsigned ? v.is_number_unsigned() : v.is_number();
+        if (!ok) return wrong(v, kIsBool ? "true or false" : kIsString ? "a string" : kIsUnsigned ? "an integer >= 0" : "a number");
+        o.*member = v.get<V>();
         return std::nullopt;
       };
     } else if constexpr (std::is_same_v<V, int> || std::is_same_v<V, std::int64_t>) {
@@ -385,27 +391,6 @@ class OptionList {
           return p;
         }
         o.*member = static_cast<V>(x);
-        return std::nullopt;
-      };
-    } else if constexpr (std::is_same_v<V, std::string>) {
-      f.info = Info(key, doc, OptionKind::kString);
-      f.set = [member, wrong](T& o, const Json& v) -> Problem {
-        if (!v.is_string()) return wrong(v, "a string");
-        o.*member = v.get<std::string>();
-        return std::nullopt;
-      };
-    } else if constexpr (std::is_same_v<V, std::uint64_t>) {
-      f.info = Info(key, doc, OptionKind::kUnsigned);
-      f.set = [member, wrong](T& o, const Json& v) -> Problem {
-        if (!v.is_number_unsigned()) return wrong(v, "an integer >= 0");
-        o.*member = v.get<std::uint64_t>();
-        return std::nullopt;
-      };
-    } else if constexpr (std::is_same_v<V, double>) {
-      f.info = Info(key, doc, OptionKind::kNumber);
-      f.set = [member, wrong](T& o, const Json& v) -> Problem {
-        if (!v.is_number()) return wrong(v, "a number");
-        o.*member = v.get<double>();
         return std::nullopt;
       };
     } else if constexpr (std::is_same_v<V, std::optional<double>>) {
