@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
+#include "cai/core/options.h"
 #include "cai/core/file.h"
 #include "cai/env/environment.h"
 #include "cai/env/mountain_car_continuous.h"
@@ -19,43 +20,16 @@
 #include "cai/planning/mppi.h"
 #include "cai/planning/mppi_control.h"
 #include "commands.h"
+#include "option_flags.h"
 
 namespace cai::cli {
 namespace {
 
+// What `cai plan mppi` writes and prints, beyond MppiControlOptions' flags.
 struct PlanArgs {
-  std::string env = "Pendulum-v1";
-  planning::MppiOptions o;
-  std::vector<double> noise = {1.0};
-  int steps = 0;  // 0: the environment's time limit
-  double energy_weight = 0.0;
-  int value_grid = 0;
-  double value_discount = 0.99;
-  std::string smoothing = "none";
-  bool random_start = false;
   std::string out, svg;
   bool json = false;
 };
-
-// Library option errors name MppiOptions fields; the command names its flags instead.
-[[noreturn]] void RethrowAsFlag(const Error& e) {
-  static const std::pair<const char*, const char*> kFlags[] = {
-      {"MppiOptions.samples", "--samples"},       {"MppiOptions.horizon", "--horizon"},
-      {"MppiOptions.temperature", "--temperature"}, {"MppiOptions.noise_std", "--noise"},
-      {"MppiOptions.iterations", "--iterations"}, {"MppiOptions.smoothing_window", "--smoothing-window"},
-      {"MppiOptions.smoothing_alpha", "--smoothing-alpha"}, {"MppiOptions.threads", "--threads"},
-      {"MppiOptions.smoothing", "--smoothing"},   {"MppiControlOptions.env", "--env"},
-      {"MppiControlOptions.steps", "--steps"},    {"MppiControlOptions.energy_weight", "--energy-weight"},
-      {"MppiControlOptions.value_grid", "--value-grid"}, {"MppiControlOptions.value_discount", "--value-discount"}};
-  std::string msg = e.what();
-  for (const auto& [field, flag] : kFlags) {
-    if (msg.rfind(field, 0) == 0) {
-      msg = flag + msg.substr(std::string(field).size());
-      break;
-    }
-  }
-  throw Error(msg);
-}
 
 // Two stacked panels of polylines over time (e.g. angle and torque).
 struct Panel {
@@ -113,25 +87,11 @@ Task TaskOf(const std::string& env) {
   return {-1, 1.0, "force"};
 }
 
-void RunPlan(const PlanArgs& a) {
-  planning::MppiControlOptions c;
-  c.env = a.env;
-  c.mppi = a.o;
-  c.mppi.noise_std = a.noise;
-  c.steps = a.steps;
-  c.energy_weight = a.energy_weight;
-  c.value_grid = a.value_grid;
-  c.value_discount = a.value_discount;
-  c.random_start = a.random_start;
-  planning::MppiControlResult r;
-  try {
-    c.mppi.smoothing = planning::ParseMppiSmoothing(a.smoothing);
-    r = planning::RunMppiControl(c);
-  } catch (const Error& e) {
-    RethrowAsFlag(e);
-  }
+void RunPlan(const PlanArgs& a, const OptionFlags& flags) {
+  const planning::MppiControlOptions c = flags.Apply(planning::MppiControlOptionList(), {});
+  const planning::MppiControlResult r = flags.Named([&] { return planning::RunMppiControl(c); });
   const planning::MppiOptions& o = c.mppi;
-  const Task task = TaskOf(a.env);
+  const Task task = TaskOf(c.env);
   const std::vector<double>& ms = r.ms_per_step;
   const std::vector<double>& tracked = r.tracked;
   std::vector<double> actions;
@@ -147,7 +107,7 @@ void RunPlan(const PlanArgs& a) {
   mean /= static_cast<double>(ms.size());
   const std::string& start_name = r.start;
   const auto or_null = [](int v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v); };
-  nlohmann::json summary = {{"env", a.env},
+  nlohmann::json summary = {{"env", c.env},
                             {"start", start_name},
                             {"steps", static_cast<int>(actions.size())},
                             {"return", total},
@@ -165,10 +125,10 @@ void RunPlan(const PlanArgs& a) {
   } else {
     summary["steps_to_goal"] = or_null(goal_step);
   }
-  if (a.env != "CartPoleSwingUp-v0") summary["energy_weight"] = a.energy_weight;
-  if (a.env == "Pendulum-v1") {
-    summary["value_grid"] = a.value_grid;
-    if (a.value_grid > 0) summary["value_discount"] = a.value_discount;
+  if (c.env != "CartPoleSwingUp-v0") summary["energy_weight"] = c.energy_weight;
+  if (c.env == "Pendulum-v1") {
+    summary["value_grid"] = c.value_grid;
+    if (c.value_grid > 0) summary["value_discount"] = c.value_discount;
   }
   if (!a.out.empty()) {
     nlohmann::json j = summary;
@@ -195,7 +155,7 @@ void RunPlan(const PlanArgs& a) {
     std::printf("%s\n", summary.dump().c_str());
     return;
   }
-  std::printf("MPPI on %s from %s: K=%d T=%d temperature=%g, %zu steps\n", a.env.c_str(), start_name.c_str(),
+  std::printf("MPPI on %s from %s: K=%d T=%d temperature=%g, %zu steps\n", c.env.c_str(), start_name.c_str(),
               o.samples, o.horizon, o.temperature, actions.size());
   if (task.angle_index >= 0) {
     std::printf("return %.2f; upright (|theta| < 0.2 to the end) from step %s\n", total,
@@ -215,38 +175,11 @@ void AddPlanCommand(CLI::App& app) {
   auto args = std::make_shared<PlanArgs>();
   PlanArgs& a = *args;
   CLI::App* cmd = plan->add_subcommand("mppi", "closed-loop MPPI on a simulator with its own model");
-  cmd->add_option("--env", a.env,
-                  "environment with a batched model (Pendulum-v1, MountainCarContinuous-v0, CartPoleSwingUp-v0)")->capture_default_str();
-  cmd->add_option("--samples", a.o.samples, "K, sampled action sequences per iteration")->capture_default_str();
-  cmd->add_option("--horizon", a.o.horizon, "T, planning horizon in steps")->capture_default_str();
-  cmd->add_option("--temperature", a.o.temperature, "lambda of the weights exp(R / lambda)")->capture_default_str();
-  cmd->add_option("--noise", a.noise, "proposal standard deviation (one, or one per action dimension, comma-separated)")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_option("--iterations", a.o.iterations, "sample-and-update rounds per control step")->capture_default_str();
-  cmd->add_option("--smoothing", a.smoothing, "plan smoothing: none, moving-average, exponential")->capture_default_str();
-  cmd->add_option("--smoothing-window", a.o.smoothing_window, "moving-average window (odd)")->capture_default_str();
-  cmd->add_option("--smoothing-alpha", a.o.smoothing_alpha, "exponential smoothing factor in (0, 1]")->capture_default_str();
-  cmd->add_flag("--no-warm-start", [&a](std::int64_t) { a.o.warm_start = false; }, "start each step from the zero plan");
-  cmd->add_option("--threads", a.o.threads, "threads the samples are split over")->capture_default_str();
-  cmd->add_option("--steps", a.steps, "control steps (0: the environment's time limit)")->capture_default_str();
-  cmd->add_option("--value-grid", a.value_grid,
-                  "Pendulum-v1: add a terminal value V(s_T), the discounted optimal value by exact value iteration "
-                  "on an N x N grid over (theta, theta_dot) (e.g. 151; 0: none)")
-      ->capture_default_str();
-  cmd->add_option("--value-discount", a.value_discount, "discount of the --value-grid value iteration, in (0, 1)")
-      ->capture_default_str();
-  cmd->add_option("--energy-weight", a.energy_weight,
-                  "Pendulum-v1, MountainCarContinuous-v0: weight of the model's terminal energy reward (a cost-to-go "
-                  "heuristic for short horizons; 0: none)")
-      ->capture_default_str();
-  cmd->add_option("--seed", a.o.seed, "seed of the planner noise (and of the reset with --random-start)")->capture_default_str();
-  cmd->add_flag("--random-start", a.random_start, "Pendulum-v1: seeded Gymnasium reset instead of the hanging state (the other tasks always start "
-                "from their seeded reset)");
+  auto flags = std::make_shared<OptionFlags>(cmd, planning::MppiControlOptionList().Infos());
   cmd->add_option("--out", a.out, "write the trajectory (states, actions, rewards, per-step ESS) as JSON");
   cmd->add_option("--svg", a.svg, "draw angle and torque over time as SVG");
   cmd->add_flag("--json", a.json, "print the result as one JSON object");
-  cmd->callback([args]() { RunPlan(*args); });
+  cmd->callback([args, flags]() { RunPlan(*args, *flags); });
 }
 
 }  // namespace cai::cli

@@ -166,7 +166,8 @@ class SAC(_Learner):
     Options are ``cai train sac``'s (``hidden``, ``batch_size``, ``buffer_size``, ``discount``,
     ``tau``, ``actor_learning_rate``, ``critic_learning_rate``, ``learning_starts``,
     ``train_frequency``, ``gradient_steps``, ``initial_temperature``, ``auto_temperature``,
-    ``target_entropy``, ...); an unknown name is a ``CaiError`` naming it.
+    ``target_entropy``, ...: every field of ``cai._core.option_fields("sac")``, with its default); an
+    unknown name is a ``CaiError`` naming it.
     """
 
     _algorithm = "sac"
@@ -177,7 +178,8 @@ class SAC(_Learner):
 class SoftDQN(_Learner):
     """Deep soft Q-learning for discrete actions (the variational soft Bellman backup from samples).
 
-    ``SoftDQN("CartPole-v1", seed=0, temperature=0.01)``; options as ``cai train soft-q``'s.
+    ``SoftDQN("CartPole-v1", seed=0, temperature=0.01)``; options as ``cai train soft-q``'s (the fields
+    of ``cai._core.option_fields("soft-q")``).
     """
 
     _algorithm = "soft-q"
@@ -187,7 +189,8 @@ class SoftDQN(_Learner):
 
 class MaxEntActorCritic(_Learner):
     """The MaxEnt actor-critic (A2C with an entropy or KL-to-prior bonus, GAE) on ``num_envs``
-    copies of one of cai's simulators stepped in C++; options as ``cai train maxent-pg``'s."""
+    copies of one of cai's simulators stepped in C++; options as ``cai train maxent-pg``'s (the fields
+    of ``cai._core.option_fields("actor-critic")``)."""
 
     _algorithm = "maxent-pg"
     _section = "actor_critic"

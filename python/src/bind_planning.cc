@@ -1,7 +1,7 @@
 // MPPI (module planning) as cai.planning: a planner on one of the library's batched models, and the
 // closed loop on a simulator (planning::RunMppiControl, shared with `cai plan mppi`). Options are
-// keyword arguments copied into MppiOptions and checked by the library's validators, whose errors
-// name the field (MppiOptions.samples, MppiControlOptions.env, ...).
+// keyword arguments read through the options lists (MppiOptionList, MppiControlOptionList) and
+// checked by the library's validators, whose errors name the field (MppiOptions.samples, ...).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "options.h"
 #include "cai/core/error.h"
 #include "cai/planning/batched_dynamics.h"
 #include "cai/planning/mppi.h"
@@ -23,38 +24,6 @@ struct Planner {
   std::unique_ptr<planning::Mppi> mppi;
   std::optional<planning::MppiSummary> last;
 };
-
-// `noise` is one number or a sequence of them (one per action dimension).
-std::vector<double> NoiseFrom(const py::object& noise) {
-  if (py::isinstance<py::float_>(noise) || py::isinstance<py::int_>(noise)) return {noise.cast<double>()};
-  return DoublesFrom(noise, "noise", {-1});
-}
-
-std::vector<double> BoundsFrom(const py::object& bounds, const std::string& field) {
-  if (bounds.is_none()) return {};
-  return DoublesFrom(bounds, field, {-1});
-}
-
-planning::MppiOptions OptionsFrom(int samples, int horizon, double temperature, const py::object& noise,
-                                  int iterations, bool warm_start, const std::string& smoothing,
-                                  int smoothing_window, double smoothing_alpha, std::uint64_t seed, int threads,
-                                  const py::object& action_low, const py::object& action_high) {
-  planning::MppiOptions o;
-  o.samples = samples;
-  o.horizon = horizon;
-  o.temperature = temperature;
-  o.noise_std = NoiseFrom(noise);
-  o.iterations = iterations;
-  o.warm_start = warm_start;
-  o.smoothing = planning::ParseMppiSmoothing(smoothing);
-  o.smoothing_window = smoothing_window;
-  o.smoothing_alpha = smoothing_alpha;
-  o.seed = seed;
-  o.threads = threads;
-  o.action_low = BoundsFrom(action_low, "action_low");
-  o.action_high = BoundsFrom(action_high, "action_high");
-  return o;
-}
 
 py::dict SummaryToDict(const planning::MppiSummary& s) {
   py::dict d;
@@ -75,24 +44,6 @@ py::array_t<double> Values(const std::vector<double>& v) {
   return ToArray(std::span<const double>(v), {static_cast<py::ssize_t>(v.size())});
 }
 
-py::dict OptionsToDict(const planning::MppiOptions& o) {
-  py::dict d;
-  d["samples"] = o.samples;
-  d["horizon"] = o.horizon;
-  d["temperature"] = o.temperature;
-  d["noise"] = o.noise_std;
-  d["action_low"] = o.action_low;
-  d["action_high"] = o.action_high;
-  d["iterations"] = o.iterations;
-  d["warm_start"] = o.warm_start;
-  d["smoothing"] = planning::MppiSmoothingName(o.smoothing);
-  d["smoothing_window"] = o.smoothing_window;
-  d["smoothing_alpha"] = o.smoothing_alpha;
-  d["seed"] = o.seed;
-  d["threads"] = o.threads;
-  return d;
-}
-
 const char* kOptionsDoc =
     "samples: K sequences per iteration; horizon: T steps; temperature: lambda of the weights exp(R / lambda); "
     "noise: proposal standard deviation (one number or one per action dimension); iterations: sample-and-update "
@@ -100,7 +51,8 @@ const char* kOptionsDoc =
     "\"none\", \"moving-average\" (smoothing_window, odd) or \"exponential\" (smoothing_alpha in (0, 1]); seed: of "
     "the proposal noise; threads: the samples are split over them (results depend on seed and thread count); "
     "action_low / action_high: clip bounds (None: the model's); energy_weight: terminal energy reward of the "
-    "Pendulum-v1 and MountainCarContinuous-v0 models (0: none). Bad values raise CaiError naming the field.";
+    "Pendulum-v1 and MountainCarContinuous-v0 models (0: none). Defaults: cai.option_fields(\"mppi\"). Bad values "
+    "raise CaiError naming the field.";
 
 }  // namespace
 
@@ -115,24 +67,15 @@ CAI_PYTHON_BINDINGS(50, planning) {
                       "Model Predictive Path Integral control: samples K action sequences around the current plan, "
                       "rolls them through the batched model, weights them by exp(return / temperature) and takes "
                       "the weighted mean as the new plan.")
-      .def(py::init([](const std::string& env, int samples, int horizon, double temperature, const py::object& noise,
-                       int iterations, bool warm_start, const std::string& smoothing, int smoothing_window,
-                       double smoothing_alpha, std::uint64_t seed, int threads, double energy_weight,
-                       const py::object& action_low, const py::object& action_high) {
+      .def(py::init([](const std::string& env, double energy_weight, const py::kwargs& options) {
              auto p = std::make_unique<Planner>();
              const planning::MppiOptions o =
-                 OptionsFrom(samples, horizon, temperature, noise, iterations, warm_start, smoothing, smoothing_window,
-                             smoothing_alpha, seed, threads, action_low, action_high);
+                 OptionsFromKwargs(planning::MppiOptionList(), options, planning::MppiOptions{}, "MPPI");
              p->model = planning::MakePlanningModel(env, energy_weight);
              p->mppi = std::make_unique<planning::Mppi>(*p->model, o);
              return p;
            }),
-           py::arg("env") = "Pendulum-v1", py::kw_only(), py::arg("samples") = 1000, py::arg("horizon") = 30,
-           py::arg("temperature") = 1.0, py::arg("noise") = 1.0, py::arg("iterations") = 1,
-           py::arg("warm_start") = true, py::arg("smoothing") = "none", py::arg("smoothing_window") = 3,
-           py::arg("smoothing_alpha") = 0.5, py::arg("seed") = 0, py::arg("threads") = 1,
-           py::arg("energy_weight") = 0.0, py::arg("action_low") = py::none(), py::arg("action_high") = py::none(),
-           kOptionsDoc)
+           py::arg("env") = "Pendulum-v1", py::kw_only(), py::arg("energy_weight") = 0.0, kOptionsDoc)
       .def("plan", [](Planner& p, const py::object& state) {
         const std::vector<double> s = DoublesFrom(state, "state", {p.model->state_dim()});
         std::vector<double> action(static_cast<std::size_t>(p.model->action_dim()));
@@ -177,21 +120,15 @@ CAI_PYTHON_BINDINGS(50, planning) {
       .def_property_readonly("env", [](const Planner& p) { return std::string(p.model->name()); })
       .def_property_readonly("state_dim", [](const Planner& p) { return p.model->state_dim(); })
       .def_property_readonly("action_dim", [](const Planner& p) { return p.model->action_dim(); })
-      .def_property_readonly("options", [](const Planner& p) { return OptionsToDict(p.mppi->options()); },
+      .def_property_readonly("options", [](const Planner& p) { return OptionsToKwargs(planning::MppiOptionList(), p.mppi->options()); },
                              "The planner's options as a dict.");
 
-  pl.def("run", [](const std::string& env, int steps, bool random_start, double energy_weight, int samples,
-                   int horizon, double temperature, const py::object& noise, int iterations, bool warm_start,
-                   const std::string& smoothing, int smoothing_window, double smoothing_alpha, std::uint64_t seed,
-                   int threads, const py::object& action_low, const py::object& action_high, int value_grid) {
-    planning::MppiControlOptions c;
-    c.value_grid = value_grid;
-    c.env = env;
-    c.steps = steps;
-    c.random_start = random_start;
-    c.energy_weight = energy_weight;
-    c.mppi = OptionsFrom(samples, horizon, temperature, noise, iterations, warm_start, smoothing, smoothing_window,
-                         smoothing_alpha, seed, threads, action_low, action_high);
+  pl.def("run", [](const std::string& env, int steps, const py::kwargs& options) {
+    planning::MppiControlOptions base;
+    base.env = env;
+    base.steps = steps;
+    const planning::MppiControlOptions c =
+        OptionsFromKwargs(planning::MppiControlOptionList(), options, base, "run");
     planning::MppiControlResult r;
     {
       py::gil_scoped_release release;
@@ -217,11 +154,7 @@ CAI_PYTHON_BINDINGS(50, planning) {
       d["steps_to_goal"] = r.steps_to_goal < 0 ? py::object(py::none()) : py::object(py::int_(r.steps_to_goal));
     }
     return d;
-  }, py::arg("env") = "Pendulum-v1", py::arg("steps") = 0, py::kw_only(), py::arg("random_start") = false,
-  py::arg("energy_weight") = 0.0, py::arg("samples") = 1000, py::arg("horizon") = 30, py::arg("temperature") = 1.0,
-  py::arg("noise") = 1.0, py::arg("iterations") = 1, py::arg("warm_start") = true, py::arg("smoothing") = "none",
-  py::arg("smoothing_window") = 3, py::arg("smoothing_alpha") = 0.5, py::arg("seed") = 0, py::arg("threads") = 1,
-  py::arg("action_low") = py::none(), py::arg("action_high") = py::none(), py::arg("value_grid") = 0,
+  }, py::arg("env") = "Pendulum-v1", py::arg("steps") = 0,
   "Closed-loop MPPI on the simulator `env` with its own model, as `cai plan mppi`: steps (0: the time limit); "
   "Pendulum-v1 starts hanging at rest unless random_start (the others from reset(seed)); value_grid N > 0 "
   "(Pendulum-v1) adds the terminal value from exact value iteration on an N x N grid. Returns a dict: states "

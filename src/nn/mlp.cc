@@ -20,6 +20,14 @@ std::string_view ActivationName(Activation activation) {
   return "?";
 }
 
+std::vector<std::pair<Activation, std::string>> ActivationChoices() {
+  std::vector<std::pair<Activation, std::string>> out;
+  for (Activation a : {Activation::kIdentity, Activation::kRelu, Activation::kTanh, Activation::kElu}) {
+    out.emplace_back(a, std::string(ActivationName(a)));
+  }
+  return out;
+}
+
 Activation ParseActivation(std::string_view name, std::string_view field) {
   for (Activation a : {Activation::kIdentity, Activation::kRelu, Activation::kTanh, Activation::kElu}) {
     if (name == ActivationName(a)) return a;

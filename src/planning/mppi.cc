@@ -6,8 +6,10 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
+#include "cai/core/options.h"
 #include "cai/core/thread_pool.h"
 #include "float_math.h"
 
@@ -22,10 +24,6 @@ std::uint64_t SplitMix64(std::uint64_t& x) {
 }
 
 inline std::uint32_t Rotl(std::uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-
-[[noreturn]] void Invalid(std::string_view field, const std::string& value, std::string_view expected) {
-  throw Error(fmt::format("MppiOptions.{} = {}; expected {}", field, value, expected));
-}
 
 }  // namespace
 
@@ -79,25 +77,55 @@ void FastNormal::Fill(std::span<float> out) {
   }
 }
 
+const OptionList<MppiOptions>& MppiOptionList() {
+  using O = MppiOptions;
+  static const OptionList<O> list = [] {
+    const auto positive = AtLeastOne();
+    OptionList<O> t("mppi", "MppiOptions");
+    t.Add("samples", &O::samples, "K, sampled action sequences per iteration", positive)
+        .Add("horizon", &O::horizon, "T, planning horizon in steps", positive)
+        .Add("temperature", &O::temperature, "lambda of the weights exp(R / lambda)", FinitePositive())
+        .Add("noise_std", &O::noise_std, "proposal standard deviation (one, or one per action dimension)",
+             Each(FiniteNonNegative()))
+        .Flag("noise")
+        .Keyword("noise")
+        .Add("action_low", &O::action_low, "lower action bounds the samples are clipped to (none: the model's)")
+        .Add("action_high", &O::action_high, "upper action bounds the samples are clipped to (none: the model's)")
+        .Add("iterations", &O::iterations, "sample-and-update rounds per control step", positive)
+        .Add("warm_start", &O::warm_start, "start each step from the previous plan shifted by one step")
+        .Flag("no-warm-start", false)
+        .Choice("smoothing", &O::smoothing, "plan smoothing",
+                {{MppiSmoothing::kNone, "none"},
+                 {MppiSmoothing::kMovingAverage, "moving-average"},
+                 {MppiSmoothing::kExponential, "exponential"}})
+        .Add("smoothing_window", &O::smoothing_window, "moving-average window (odd)",
+             Rule<int>([](int w) { return w >= 1 && w % 2 == 1; }, "an odd integer >= 1"))
+        .Add("smoothing_alpha", &O::smoothing_alpha, "exponential smoothing factor in (0, 1]",
+             Rule<double>([](double a) { return a > 0 && a <= 1; }, "a number in (0, 1]"))
+        .Add("seed", &O::seed, "seed of the proposal noise")
+        .Add("threads", &O::threads, "threads the samples are split over", positive)
+        .Check([](const O& o) -> std::optional<OptionProblem> {
+          if (o.threads <= o.samples) return {};
+          return OptionProblem{"threads", std::to_string(o.threads), fmt::format("at most samples = {}", o.samples)};
+        });
+    return t;
+  }();
+  return list;
+}
+
 void ValidateMppiOptions(const MppiOptions& o, const BatchedDynamics& dynamics) {
+  MppiOptionList().Validate(o);
   const int a_dim = dynamics.action_dim();
-  if (o.samples < 1) Invalid("samples", std::to_string(o.samples), "an integer >= 1");
-  if (o.horizon < 1) Invalid("horizon", std::to_string(o.horizon), "an integer >= 1");
-  if (!(std::isfinite(o.temperature) && o.temperature > 0)) {
-    Invalid("temperature", fmt::format("{}", o.temperature), "a finite number > 0");
-  }
+  const auto invalid = [](std::string field, std::string value, std::string expected) {
+    ThrowInvalidOption({std::move(field), std::move(value), std::move(expected)}, "MppiOptions");
+  };
   if (o.noise_std.size() != 1 && o.noise_std.size() != static_cast<std::size_t>(a_dim)) {
-    Invalid("noise_std", fmt::format("[{} entries]", o.noise_std.size()),
+    invalid("noise_std", fmt::format("[{} entries]", o.noise_std.size()),
             fmt::format("1 or {} entries (the action dimension of {})", a_dim, dynamics.name()));
-  }
-  for (std::size_t i = 0; i < o.noise_std.size(); ++i) {
-    if (!(std::isfinite(o.noise_std[i]) && o.noise_std[i] >= 0)) {
-      Invalid(fmt::format("noise_std[{}]", i), fmt::format("{}", o.noise_std[i]), "a finite number >= 0");
-    }
   }
   if (o.action_low.empty() != o.action_high.empty()) {
     const bool low_missing = o.action_low.empty();
-    Invalid(low_missing ? "action_low" : "action_high", "[empty]",
+    invalid(low_missing ? "action_low" : "action_high", "[empty]",
             fmt::format("bounds given with {} (action_low and action_high both given or both empty)",
                         low_missing ? "action_high" : "action_low"));
   }
@@ -105,27 +133,22 @@ void ValidateMppiOptions(const MppiOptions& o, const BatchedDynamics& dynamics) 
     for (const auto* name : {"action_low", "action_high"}) {
       const auto& v = std::string_view(name) == "action_low" ? o.action_low : o.action_high;
       if (v.size() != static_cast<std::size_t>(a_dim)) {
-        Invalid(name, fmt::format("[{} entries]", v.size()), fmt::format("{} entries (the action dimension)", a_dim));
+        invalid(name, fmt::format("[{} entries]", v.size()), fmt::format("{} entries (the action dimension)", a_dim));
       }
     }
     for (int i = 0; i < a_dim; ++i) {
       if (std::isnan(o.action_low[i]) || std::isnan(o.action_high[i]) || o.action_low[i] > o.action_high[i]) {
-        Invalid(fmt::format("action_low[{}]", i), fmt::format("{}", o.action_low[i]),
+        invalid(fmt::format("action_low[{}]", i), fmt::format("{}", o.action_low[i]),
                 fmt::format("a number <= action_high[{}] = {}", i, o.action_high[i]));
       }
     }
   }
-  if (o.iterations < 1) Invalid("iterations", std::to_string(o.iterations), "an integer >= 1");
-  if (o.smoothing_window < 1 || o.smoothing_window % 2 == 0) {
-    Invalid("smoothing_window", std::to_string(o.smoothing_window), "an odd integer >= 1");
-  }
-  if (!(o.smoothing_alpha > 0 && o.smoothing_alpha <= 1)) {
-    Invalid("smoothing_alpha", fmt::format("{}", o.smoothing_alpha), "a number in (0, 1]");
-  }
-  if (o.threads < 1) Invalid("threads", std::to_string(o.threads), "an integer >= 1");
-  if (o.threads > o.samples) {
-    Invalid("threads", std::to_string(o.threads), fmt::format("at most samples = {}", o.samples));
-  }
+}
+
+nlohmann::json MppiOptionsToJson(const MppiOptions& o) { return MppiOptionList().ToJson(o); }
+
+MppiOptions MppiOptionsFromJson(const nlohmann::json& j, const MppiOptions& base) {
+  return MppiOptionList().FromJson(j, base);
 }
 
 struct Mppi::Impl {

@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <numbers>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "cai/core/error.h"
+#include "cai/core/options.h"
 #include "cai/env/environment.h"
 #include "cai/env/pendulum.h"
 
@@ -19,20 +21,22 @@ constexpr double kUprightAngle = 0.2;
 
 bool HasEnergyReward(std::string_view env) { return env == "Pendulum-v1" || env == "MountainCarContinuous-v0"; }
 
-// The checks of MakePlanningModel, with errors naming `prefix` + field.
-void CheckModel(std::string_view env, double energy_weight, std::string_view prefix) {
+// The checks of MakePlanningModel: the first problem, if any.
+std::optional<OptionProblem> CheckModel(std::string_view env, double energy_weight) {
   const std::vector<std::string> names = BatchedDynamicsNames();
   if (std::find(names.begin(), names.end(), env) == names.end()) {
-    throw Error(fmt::format("{}env = \"{}\"; expected one of: {}", prefix, env, fmt::join(names, ", ")));
+    return OptionProblem{"env", fmt::format("\"{}\"", env), fmt::format("one of: {}", fmt::join(names, ", "))};
   }
   if (!std::isfinite(energy_weight) || energy_weight < 0.0) {
-    throw Error(fmt::format("{}energy_weight = {}; expected a finite number >= 0", prefix, energy_weight));
+    return OptionProblem{"energy_weight", fmt::format("{}", energy_weight), "a finite number >= 0"};
   }
   if (energy_weight != 0.0 && !HasEnergyReward(env)) {
-    throw Error(fmt::format("{}energy_weight = {}; expected 0 (the terminal energy reward is for Pendulum-v1 and "
-                            "MountainCarContinuous-v0; env is {})",
-                            prefix, energy_weight, env));
+    return OptionProblem{"energy_weight", fmt::format("{}", energy_weight),
+                         fmt::format("0 (the terminal energy reward is for Pendulum-v1 and MountainCarContinuous-v0; "
+                                     "env is {})",
+                                     env)};
   }
+  return std::nullopt;
 }
 
 // Index of the pole angle in the simulator state (0 = upright), or -1 (MountainCar: the position).
@@ -60,11 +64,13 @@ MppiSmoothing ParseMppiSmoothing(std::string_view name) {
   if (name == "none") return MppiSmoothing::kNone;
   if (name == "moving-average") return MppiSmoothing::kMovingAverage;
   if (name == "exponential") return MppiSmoothing::kExponential;
-  throw Error(fmt::format("MppiOptions.smoothing = \"{}\"; expected none, moving-average or exponential", name));
+  ThrowInvalidOption({"smoothing", fmt::format("\"{}\"", name), "none, moving-average or exponential"}, "MppiOptions");
 }
 
 std::unique_ptr<BatchedDynamics> MakePlanningModel(std::string_view env, double energy_weight) {
-  CheckModel(env, energy_weight, "");
+  if (const auto p = CheckModel(env, energy_weight)) {
+    throw Error(fmt::format("{} = {}; expected {}", p->field, p->value, p->expected));
+  }
   if (env == "Pendulum-v1") return std::make_unique<BatchedPendulum>(10.0, energy_weight);
   if (env == "MountainCarContinuous-v0") {
     return std::make_unique<BatchedMountainCarContinuous>(MountainCarModelOptions{.energy_weight = energy_weight});
@@ -76,24 +82,42 @@ std::vector<std::string> MppiControlEnvNames() {
   return {"Pendulum-v1", "MountainCarContinuous-v0", "CartPoleSwingUp-v0"};
 }
 
+const OptionList<MppiControlOptions>& MppiControlOptionList() {
+  using O = MppiControlOptions;
+  static const OptionList<O> list = [] {
+    OptionList<O> t("mppi-control", "MppiControlOptions");
+    t.Add("env", &O::env, "environment with a batched model (Pendulum-v1, MountainCarContinuous-v0, CartPoleSwingUp-v0)")
+        .Add("steps", &O::steps, "control steps (0: the environment's time limit)",
+             AtLeast(0, "an integer >= 0 (0: the time limit)"))
+        .Add("energy_weight", &O::energy_weight,
+             "Pendulum-v1, MountainCarContinuous-v0: weight of the model's terminal energy reward (a cost-to-go "
+             "heuristic for short horizons; 0: none)")
+        .Add("value_grid", &O::value_grid,
+             "Pendulum-v1: add a terminal value V(s_T), the discounted optimal value by exact value iteration on an "
+             "N x N grid over (theta, theta_dot) (e.g. 151; 0: none)")
+        .Add("value_discount", &O::value_discount, "discount of the value_grid value iteration, in (0, 1)",
+             Rule<double>([](double d) { return d > 0.0 && d < 1.0; }, "a number in (0, 1)"))
+        .Add("random_start", &O::random_start,
+             "Pendulum-v1: seeded reset instead of the hanging state (the other tasks always start from their "
+             "seeded reset)")
+        .Nest(&O::mppi, MppiOptionList(), {}, false);
+    return t;
+  }();
+  return list;
+}
+
 void ValidateMppiControlOptions(const MppiControlOptions& o) {
+  const auto invalid = [](OptionProblem p) { ThrowInvalidOption(std::move(p), "MppiControlOptions"); };
   const std::vector<std::string> names = MppiControlEnvNames();
   if (std::find(names.begin(), names.end(), o.env) == names.end()) {
-    throw Error(fmt::format("MppiControlOptions.env = \"{}\"; expected an environment with a batched model and a "
-                            "simulator: {}",
-                            o.env, fmt::join(names, ", ")));
+    invalid({"env", fmt::format("\"{}\"", o.env),
+             fmt::format("an environment with a batched model and a simulator: {}", fmt::join(names, ", "))});
   }
-  if (o.steps < 0) {
-    throw Error(fmt::format("MppiControlOptions.steps = {}; expected an integer >= 0 (0: the time limit)", o.steps));
-  }
-  CheckModel(o.env, o.energy_weight, "MppiControlOptions.");
+  MppiControlOptionList().Validate(o);
+  if (const auto p = CheckModel(o.env, o.energy_weight)) invalid(*p);
   if (o.value_grid != 0 && (o.env != "Pendulum-v1" || o.value_grid < 8 || o.value_grid > 4096)) {
-    throw Error(fmt::format("MppiControlOptions.value_grid = {}; expected 0 (none), or an integer in [8, 4096] for "
-                            "Pendulum-v1 (env is {})",
-                            o.value_grid, o.env));
-  }
-  if (!(o.value_discount > 0.0 && o.value_discount < 1.0)) {
-    throw Error(fmt::format("MppiControlOptions.value_discount = {}; expected a number in (0, 1)", o.value_discount));
+    invalid({"value_grid", std::to_string(o.value_grid),
+             fmt::format("0 (none), or an integer in [8, 4096] for Pendulum-v1 (env is {})", o.env)});
   }
   ValidateMppiOptions(o.mppi, *MakePlanningModel(o.env, o.energy_weight));
 }

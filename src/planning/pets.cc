@@ -8,17 +8,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "../rl/option_table.h"
 #include "cai/core/error.h"
+#include "cai/core/options.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
 
 namespace cai::planning {
 namespace {
-
-[[noreturn]] void Invalid(std::string_view field, const std::string& value, std::string_view expected) {
-  throw Error(fmt::format("PetsOptions.{} = {}; expected {}", field, value, expected));
-}
 
 // A 64-bit seed for stream `tag` (and index `i`) of the run seeded with `seed` (splitmix64 finaliser).
 std::uint64_t DeriveSeed(std::uint64_t seed, std::uint64_t tag, std::uint64_t i = 0) {
@@ -43,115 +39,69 @@ std::int64_t LeadingDim(const nn::SafetensorsFile& file, const std::string& name
 }
 
 using Json = nlohmann::json;
-using Table = rl::detail::OptionTable<PetsOptions>;
 
-// A field of the nested ensemble or planner options, read and written through `field`.
-template <typename T>
-void Nested(Table& t, const char* key, std::function<T&(PetsOptions&)> field) {
-  t.Custom(
-      key, [field](const PetsOptions& o) { return Json(field(const_cast<PetsOptions&>(o))); },
-      [key, field](PetsOptions& o, const Json& v, const Table& tb) {
-        if constexpr (std::is_same_v<T, bool>) {
-          if (!v.is_boolean()) throw tb.Wrong(key, v, "true or false");
-          field(o) = v.get<bool>();
-        } else if constexpr (std::is_same_v<T, int>) {
-          if (!v.is_number_integer() || v.get<std::int64_t>() < std::numeric_limits<int>::min() ||
-              v.get<std::int64_t>() > std::numeric_limits<int>::max() ||
-              (v.is_number_unsigned() && v.get<std::uint64_t>() > std::numeric_limits<int>::max())) {
-            throw tb.Wrong(key, v, "an integer in the range of int");
-          }
-          field(o) = static_cast<int>(v.get<std::int64_t>());
-        } else if constexpr (std::is_same_v<T, double>) {
-          if (!v.is_number()) throw tb.Wrong(key, v, "a number");
-          field(o) = v.get<double>();
-        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
-          if (!v.is_array()) throw tb.Wrong(key, v, "an array of numbers");
-          std::vector<double> out;
-          for (const Json& x : v) {
-            if (!x.is_number()) throw tb.Wrong(key, v, "an array of numbers");
-            out.push_back(x.get<double>());
-          }
-          field(o) = std::move(out);
-        } else {
-          static_assert(std::is_same_v<T, std::vector<int>>);
-          if (!v.is_array()) throw tb.Wrong(key, v, "an array of layer sizes");
-          std::vector<int> out;
-          for (const Json& x : v) {
-            if (!x.is_number_integer() || x.get<std::int64_t>() < 0 || x.get<std::int64_t>() > 65536) {
-              throw tb.Wrong(key, v, "an array of integers in [0, 65536]");
-            }
-            out.push_back(static_cast<int>(x.get<std::int64_t>()));
-          }
-          field(o) = std::move(out);
-        }
-      });
-}
-
-const Table& PetsOptionTable() {
-  static const Table table = [] {
-    Table t("pets");
-    t.Int("random_episodes", &PetsOptions::random_episodes)
-        .Int("episode_length", &PetsOptions::episode_length)
-        .Numbers("initial_state", &PetsOptions::initial_state)
-        .Custom(
-            "reward", [](const PetsOptions& o) { return Json(o.reward == RewardSource::kKnown ? "known" : "learned"); },
-            [](PetsOptions& o, const Json& v, const Table& tb) {
-              if (v != "known" && v != "learned") throw tb.Wrong("reward", v, "\"known\" or \"learned\"");
-              o.reward = v == "known" ? RewardSource::kKnown : RewardSource::kLearned;
-            })
-        .Int("refit_every", &PetsOptions::refit_every)
-        .Unsigned("seed", &PetsOptions::seed);
-    Nested<int>(t, "members", [](PetsOptions& o) -> int& { return o.ensemble.members; });
-    Nested<std::vector<int>>(t, "hidden", [](PetsOptions& o) -> std::vector<int>& { return o.ensemble.hidden; });
-    t.Custom(
-        "activation", [](const PetsOptions& o) { return Json(std::string(nn::ActivationName(o.ensemble.activation))); },
-        [](PetsOptions& o, const Json& v, const Table& tb) {
-          if (!v.is_string()) throw tb.Wrong("activation", v, "a string");
-          o.ensemble.activation = nn::ParseActivation(v.get<std::string>(), "pets option \"activation\"");
-        });
-    Nested<double>(t, "learning_rate", [](PetsOptions& o) -> double& { return o.ensemble.learning_rate; });
-    Nested<int>(t, "batch_size", [](PetsOptions& o) -> int& { return o.ensemble.batch_size; });
-    Nested<int>(t, "gradient_steps", [](PetsOptions& o) -> int& { return o.ensemble.gradient_steps; });
-    Nested<double>(t, "weight_decay", [](PetsOptions& o) -> double& { return o.ensemble.weight_decay; });
-    Nested<double>(t, "min_log_variance", [](PetsOptions& o) -> double& { return o.ensemble.min_log_variance; });
-    Nested<double>(t, "max_log_variance", [](PetsOptions& o) -> double& { return o.ensemble.max_log_variance; });
-    Nested<bool>(t, "bootstrap", [](PetsOptions& o) -> bool& { return o.ensemble.bootstrap; });
-    Nested<int>(t, "samples", [](PetsOptions& o) -> int& { return o.mppi.samples; });
-    Nested<int>(t, "horizon", [](PetsOptions& o) -> int& { return o.mppi.horizon; });
-    Nested<double>(t, "temperature", [](PetsOptions& o) -> double& { return o.mppi.temperature; });
-    Nested<std::vector<double>>(t, "noise_std", [](PetsOptions& o) -> std::vector<double>& { return o.mppi.noise_std; });
-    Nested<int>(t, "iterations", [](PetsOptions& o) -> int& { return o.mppi.iterations; });
-    Nested<int>(t, "threads", [](PetsOptions& o) -> int& { return o.mppi.threads; });
+// The model's fields as PETS options (their rules are ValidateEnsembleOptions'; its seed is derived).
+const OptionList<EnsembleOptions>& EnsembleOptionList() {
+  using O = EnsembleOptions;
+  static const OptionList<O> list = [] {
+    OptionList<O> t("ensemble", "EnsembleOptions");
+    t.Add("members", &O::members, "ensemble members E")
+        .Add("hidden", &O::hidden, "hidden layer sizes of each member")
+        .Choice("activation", &O::activation, "hidden activation", nn::ActivationChoices())
+        .Add("learning_rate", &O::learning_rate, "Adam learning rate of the model")
+        .Add("batch_size", &O::batch_size, "model minibatch size")
+        .Flag("batch")
+        .Add("gradient_steps", &O::gradient_steps, "gradient steps per member per fit")
+        .Add("weight_decay", &O::weight_decay, "L2 coefficient of the model")
+        .Add("min_log_variance", &O::min_log_variance, "lower bound of the standardised log-variance")
+        .Flag("min-log-var")
+        .Add("max_log_variance", &O::max_log_variance, "upper bound of the standardised log-variance")
+        .Flag("max-log-var")
+        .Add("bootstrap", &O::bootstrap, "train each member on its own bootstrap resample")
+        .Flag("no-bootstrap", false);
     return t;
   }();
-  return table;
+  return list;
 }
 
 }  // namespace
 
+const OptionList<PetsOptions>& PetsOptionList() {
+  using O = PetsOptions;
+  static const OptionList<O> list = [] {
+    const auto positive = AtLeastOne();
+    OptionList<O> t("pets", "PetsOptions");
+    t.Add("random_episodes", &O::random_episodes, "episodes of random actions before the first fit", positive)
+        .Add("episode_length", &O::episode_length, "steps per episode", positive)
+        .Add("initial_state", &O::initial_state, "start state of every episode (none: the seeded reset)",
+             Each(Rule<double>([](double x) { return std::isfinite(x); }, "a finite number")))
+        .Choice("reward", &O::reward, "reward in planning: the task's (known) or a model output (learned)",
+                {{RewardSource::kKnown, "known"}, {RewardSource::kLearned, "learned"}})
+        .Add("refit_every", &O::refit_every, "planned episodes between model fits", positive)
+        .Add("seed", &O::seed, "seed of every random draw")
+        .Nest(&O::ensemble, EnsembleOptionList(), {}, false)
+        .Nest(&O::mppi, MppiOptionList(), {"samples", "horizon", "temperature", "noise_std", "iterations", "threads"},
+              false);
+    return t;
+  }();
+  return list;
+}
+
 void ValidatePetsOptions(const PetsOptions& o, const BatchedDynamics& model) {
-  if (o.random_episodes < 1) Invalid("random_episodes", std::to_string(o.random_episodes), "an integer >= 1");
-  if (o.episode_length < 1) Invalid("episode_length", std::to_string(o.episode_length), "an integer >= 1");
-  if (o.refit_every < 1) Invalid("refit_every", std::to_string(o.refit_every), "an integer >= 1");
-  if (!o.initial_state.empty()) {
-    if (o.initial_state.size() != static_cast<std::size_t>(model.state_dim())) {
-      Invalid("initial_state", fmt::format("[{} entries]", o.initial_state.size()),
-              fmt::format("empty or {} numbers (the state of {})", model.state_dim(), model.name()));
-    }
-    for (std::size_t i = 0; i < o.initial_state.size(); ++i) {
-      if (!std::isfinite(o.initial_state[i])) {
-        Invalid(fmt::format("initial_state[{}]", i), fmt::format("{}", o.initial_state[i]), "a finite number");
-      }
-    }
+  PetsOptionList().Validate(o);
+  if (!o.initial_state.empty() && o.initial_state.size() != static_cast<std::size_t>(model.state_dim())) {
+    ThrowInvalidOption({"initial_state", fmt::format("[{} entries]", o.initial_state.size()),
+                        fmt::format("empty or {} numbers (the state of {})", model.state_dim(), model.name())},
+                       "PetsOptions");
   }
   ValidateEnsembleOptions(o.ensemble);
   ValidateMppiOptions(o.mppi, model);
 }
 
-nlohmann::json PetsOptionsToJson(const PetsOptions& o) { return PetsOptionTable().ToJson(o); }
+nlohmann::json PetsOptionsToJson(const PetsOptions& o) { return PetsOptionList().ToJson(o); }
 
 PetsOptions PetsOptionsFromJson(const nlohmann::json& json, const PetsOptions& base) {
-  return PetsOptionTable().FromJson(json, base);
+  return PetsOptionList().FromJson(json, base);
 }
 
 std::vector<std::string> PetsEnvironmentNames() { return {"Pendulum-v1"}; }
@@ -243,8 +193,8 @@ PetsTrainer::PetsTrainer(std::string environment, const PetsOptions& options, st
     : env_name_(std::move(environment)), options_(options), total_steps_(total_steps), rng_(DeriveSeed(options.seed, 0)) {
   const auto names = PetsEnvironmentNames();
   if (std::find(names.begin(), names.end(), env_name_) == names.end()) {
-    throw Error(fmt::format("--env: \"{}\" is not supported by pets (expected one of: {})", env_name_,
-                            fmt::join(names, ", ")));
+    ThrowInvalidOption({"env", fmt::format("\"{}\"", env_name_),
+                        fmt::format("one of: {}", fmt::join(names, ", "))});
   }
   if (total_steps < 1) throw Error(fmt::format("--steps: {} is invalid (expected an integer >= 1)", total_steps));
   env_ = env::MakeEnvironment(env_name_);

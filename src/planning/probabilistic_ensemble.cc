@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cai/core/error.h"
+#include "cai/core/options.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
 
@@ -14,7 +15,7 @@ namespace cai::planning {
 namespace {
 
 [[noreturn]] void Invalid(std::string_view field, const std::string& value, std::string_view expected) {
-  throw Error(fmt::format("EnsembleOptions.{} = {}; expected {}", field, value, expected));
+  ThrowInvalidOption({std::string(field), value, std::string(expected)}, "EnsembleOptions");
 }
 
 // softplus(x) = log(1 + exp(x)) without overflow, and its derivative sigmoid(x).

@@ -9,14 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
-#include "option_table.h"
+#include "cai/core/options.h"
 
 namespace cai::rl {
 namespace {
-
-void Require(bool ok, std::string_view field, const std::string& value, std::string_view expected) {
-  if (!ok) throw Error(fmt::format("{}: {} is invalid (expected {})", field, value, expected));
-}
 
 const ActorCriticOptions& Validated(const ActorCriticOptions& o) {
   ValidateActorCriticOptions(o);
@@ -27,72 +23,55 @@ int PolicyDim(const env::Space& space) { return space.is_discrete() ? space.n() 
 
 }  // namespace
 
-void ValidateActorCriticOptions(const ActorCriticOptions& o) {
-  Require(o.num_envs >= 1 && o.num_envs <= 4096, "num_envs", std::to_string(o.num_envs), "an integer in [1, 4096]");
-  Require(o.n_steps >= 1 && o.n_steps <= 100000, "n_steps", std::to_string(o.n_steps), "an integer in [1, 100000]");
-  Require(static_cast<std::int64_t>(o.num_envs) * o.n_steps <= (std::int64_t{1} << 22), "n_steps",
-          fmt::format("{} (with num_envs {})", o.n_steps, o.num_envs), "num_envs * n_steps <= 2^22");
-  Require(o.discount >= 0.0 && o.discount <= 1.0, "discount", fmt::format("{}", o.discount), "a number in [0, 1]");
-  Require(o.gae_lambda >= 0.0 && o.gae_lambda <= 1.0, "gae_lambda", fmt::format("{}", o.gae_lambda),
-          "a number in [0, 1]");
-  Require(std::isfinite(o.entropy_coefficient) && o.entropy_coefficient >= 0.0, "entropy_coefficient",
-          fmt::format("{}", o.entropy_coefficient), "a finite number >= 0");
-  if (!o.action_prior.empty()) {
-    double sum = 0.0;
-    for (std::size_t i = 0; i < o.action_prior.size(); ++i) {
-      const double p = o.action_prior[i];
-      Require(std::isfinite(p) && p > 0.0 && p <= 1.0, fmt::format("action_prior[{}]", i), fmt::format("{}", p),
-              "a probability in (0, 1]");
-      sum += p;
-    }
-    Require(std::abs(sum - 1.0) <= 1e-9, "action_prior", fmt::format("(sum {})", sum),
-            "probabilities summing to 1 within 1e-9");
-  }
-  Require(std::isfinite(o.value_coefficient) && o.value_coefficient >= 0.0, "value_coefficient",
-          fmt::format("{}", o.value_coefficient), "a finite number >= 0");
-  Require(std::isfinite(o.learning_rate) && o.learning_rate > 0.0, "learning_rate", fmt::format("{}", o.learning_rate),
-          "a finite number > 0");
-  Require(std::isfinite(o.max_grad_norm) && o.max_grad_norm >= 0.0, "max_grad_norm",
-          fmt::format("{}", o.max_grad_norm), "a finite number >= 0 (0 = no clipping)");
-  for (std::size_t i = 0; i < o.hidden.size(); ++i) {
-    Require(o.hidden[i] >= 1 && o.hidden[i] <= 65536, fmt::format("hidden[{}]", i), std::to_string(o.hidden[i]),
-            "an integer in [1, 65536]");
-  }
-  Require(std::isfinite(o.log_std_init) && o.log_std_init >= -20.0 && o.log_std_init <= 5.0, "log_std_init",
-          fmt::format("{}", o.log_std_init), "a number in [-20, 5]");
-}
-
-namespace {
-
-const detail::OptionTable<ActorCriticOptions>& ActorCriticOptionTable() {
-  static const detail::OptionTable<ActorCriticOptions> table = [] {
-    using O = ActorCriticOptions;
-    detail::OptionTable<O> t("actor-critic");
-    t.Int("num_envs", &O::num_envs)
-        .Int("n_steps", &O::n_steps)
-        .Number("discount", &O::discount)
-        .Number("gae_lambda", &O::gae_lambda)
-        .Number("entropy_coefficient", &O::entropy_coefficient)
-        .Numbers("action_prior", &O::action_prior, nullptr)
-        .Number("value_coefficient", &O::value_coefficient)
-        .Number("learning_rate", &O::learning_rate)
-        .Number("max_grad_norm", &O::max_grad_norm)
-        .Bool("normalize_advantage", &O::normalize_advantage)
-        .LayerSizes("hidden", &O::hidden)
-        .Activation("activation", &O::activation)
-        .Number("log_std_init", &O::log_std_init)
-        .Unsigned("seed", &O::seed);
+const OptionList<ActorCriticOptions>& ActorCriticOptionList() {
+  using O = ActorCriticOptions;
+  static const OptionList<O> list = [] {
+    OptionList<O> t("actor-critic");
+    t.Add("num_envs", &O::num_envs, "environment copies stepped together", InRange(1, 4096, "an integer in [1, 4096]"))
+        .Add("n_steps", &O::n_steps, "rollout length per copy", InRange(1, 100000, "an integer in [1, 100000]"))
+        .Check([](const O& o) -> std::optional<OptionProblem> {
+          if (static_cast<std::int64_t>(o.num_envs) * o.n_steps <= (std::int64_t{1} << 22)) return {};
+          return OptionProblem{"n_steps", fmt::format("{} (with num_envs {})", o.n_steps, o.num_envs),
+                               "num_envs * n_steps <= 2^22"};
+        })
+        .Add("discount", &O::discount, "discount gamma", InRange(0.0, 1.0, "a number in [0, 1]"))
+        .Add("gae_lambda", &O::gae_lambda, "GAE lambda (1 = n-step advantages)", InRange(0.0, 1.0, "a number in [0, 1]"))
+        .Add("entropy_coefficient", &O::entropy_coefficient, "temperature: weight of the entropy (or -KL) bonus",
+             FiniteNonNegative())
+        .Flag("alpha")
+        .Add("action_prior", &O::action_prior,
+             "action prior p(a) (discrete actions; bonus -alpha KL(pi || p); none: entropy bonus)",
+             Each(Rule<double>([](double p) { return std::isfinite(p) && p > 0.0 && p <= 1.0; }, "a probability in (0, 1]")))
+        .EmptyAs(nullptr)
+        .Flag("prior")
+        .Check([](const O& o) -> std::optional<OptionProblem> {
+          double sum = 0.0;
+          for (double p : o.action_prior) sum += p;
+          if (o.action_prior.empty() || std::abs(sum - 1.0) <= 1e-9) return {};
+          return OptionProblem{"action_prior", fmt::format("(sum {})", sum), "probabilities summing to 1 within 1e-9"};
+        })
+        .Add("value_coefficient", &O::value_coefficient, "weight of the value loss", FiniteNonNegative())
+        .Flag("value-coef")
+        .Add("learning_rate", &O::learning_rate, "Adam learning rate", FinitePositive())
+        .Add("max_grad_norm", &O::max_grad_norm, "global gradient norm clip (0 = off)",
+             FiniteNonNegative("a finite number >= 0 (0 = no clipping)"))
+        .Add("normalize_advantage", &O::normalize_advantage, "standardise advantages per rollout")
+        .Add("hidden", &O::hidden, "hidden layer sizes of actor and critic", Each(InRange(1, 65536, "an integer in [1, 65536]")))
+        .Choice("activation", &O::activation, "hidden activation", nn::ActivationChoices())
+        .Add("log_std_init", &O::log_std_init, "initial log-std of the Gaussian policy",
+             Rule<double>([](double v) { return std::isfinite(v) && v >= -20.0 && v <= 5.0; }, "a number in [-20, 5]"))
+        .Add("seed", &O::seed, "seed of every random draw");
     return t;
   }();
-  return table;
+  return list;
 }
 
-}  // namespace
+void ValidateActorCriticOptions(const ActorCriticOptions& o) { ActorCriticOptionList().Validate(o); }
 
-nlohmann::json ActorCriticOptionsToJson(const ActorCriticOptions& o) { return ActorCriticOptionTable().ToJson(o); }
+nlohmann::json ActorCriticOptionsToJson(const ActorCriticOptions& o) { return ActorCriticOptionList().ToJson(o); }
 
 ActorCriticOptions ActorCriticOptionsFromJson(const nlohmann::json& j, const ActorCriticOptions& base) {
-  ActorCriticOptions o = ActorCriticOptionTable().FromJson(j, base);
+  ActorCriticOptions o = ActorCriticOptionList().FromJson(j, base);
   ValidateActorCriticOptions(o);
   return o;
 }

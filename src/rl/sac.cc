@@ -7,14 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
-#include "option_table.h"
+#include "cai/core/options.h"
+#include "replay_options.h"
 
 namespace cai::rl {
 namespace {
-
-void Require(bool ok, std::string_view field, const std::string& value, std::string_view expected) {
-  if (!ok) throw Error(fmt::format("{}: {} is invalid (expected {})", field, value, expected));
-}
 
 nn::Mlp MakeNet(int in, int out, const SacOptions& o, Rng& rng) {
   return nn::Mlp({in, o.hidden, out, o.activation, nn::Activation::kIdentity}, rng);
@@ -22,79 +19,56 @@ nn::Mlp MakeNet(int in, int out, const SacOptions& o, Rng& rng) {
 
 }  // namespace
 
-void ValidateSacOptions(const SacOptions& o) {
-  for (std::size_t i = 0; i < o.hidden.size(); ++i) {
-    Require(o.hidden[i] >= 1 && o.hidden[i] <= 65536, fmt::format("hidden[{}]", i), std::to_string(o.hidden[i]),
-            "an integer in [1, 65536]");
-  }
-  Require(o.batch_size >= 1 && o.batch_size <= 1 << 20, "batch_size", std::to_string(o.batch_size),
-          "an integer in [1, 2^20]");
-  Require(o.buffer_size >= 1 && o.buffer_size <= std::int64_t{1} << 31, "buffer_size",
-          std::to_string(o.buffer_size), "an integer in [1, 2^31]");
-  Require(o.discount >= 0.0 && o.discount <= 1.0, "discount", fmt::format("{}", o.discount), "a number in [0, 1]");
-  Require(o.tau > 0.0 && o.tau <= 1.0, "tau", fmt::format("{}", o.tau), "a number in (0, 1]");
-  for (const auto& [name, lr] : {std::pair{"actor_learning_rate", o.actor_learning_rate},
-                                 std::pair{"critic_learning_rate", o.critic_learning_rate},
-                                 std::pair{"temperature_learning_rate", o.temperature_learning_rate}}) {
-    Require(std::isfinite(lr) && lr > 0.0, name, fmt::format("{}", lr), "a finite number > 0");
-  }
-  Require(o.learning_starts >= 0, "learning_starts", std::to_string(o.learning_starts), "an integer >= 0");
-  for (const auto& [name, v] : {std::pair{"train_frequency", o.train_frequency},
-                                std::pair{"gradient_steps", o.gradient_steps},
-                                std::pair{"policy_frequency", o.policy_frequency},
-                                std::pair{"target_update_interval", o.target_update_interval}}) {
-    Require(v >= 1 && v <= 1000000, name, std::to_string(v), "an integer in [1, 10^6]");
-  }
-  Require(std::isfinite(o.initial_temperature) && o.initial_temperature > 0.0, "initial_temperature",
-          fmt::format("{}", o.initial_temperature), "a finite number > 0");
-  if (o.target_entropy) {
-    Require(std::isfinite(*o.target_entropy), "target_entropy", fmt::format("{}", *o.target_entropy),
-            "a finite number");
-  }
-  Require(std::isfinite(o.log_std_min) && std::isfinite(o.log_std_max) && o.log_std_min < o.log_std_max,
-          "log_std_min", fmt::format("{} (log_std_max {})", o.log_std_min, o.log_std_max),
-          "finite numbers with log_std_min < log_std_max");
-  Require(std::isfinite(o.max_grad_norm) && o.max_grad_norm >= 0.0, "max_grad_norm",
-          fmt::format("{}", o.max_grad_norm), "a finite number >= 0 (0 = no clipping)");
-}
-
-namespace {
-
-const detail::OptionTable<SacOptions>& SacOptionTable() {
-  static const detail::OptionTable<SacOptions> table = [] {
-    detail::OptionTable<SacOptions> t("sac");
-    t.LayerSizes("hidden", &SacOptions::hidden)
-        .Activation("activation", &SacOptions::activation)
-        .Int("batch_size", &SacOptions::batch_size)
-        .Int64("buffer_size", &SacOptions::buffer_size)
-        .Number("discount", &SacOptions::discount)
-        .Number("tau", &SacOptions::tau)
-        .Number("actor_learning_rate", &SacOptions::actor_learning_rate)
-        .Number("critic_learning_rate", &SacOptions::critic_learning_rate)
-        .Number("temperature_learning_rate", &SacOptions::temperature_learning_rate)
-        .Int64("learning_starts", &SacOptions::learning_starts)
-        .Int("train_frequency", &SacOptions::train_frequency)
-        .Int("gradient_steps", &SacOptions::gradient_steps)
-        .Int("policy_frequency", &SacOptions::policy_frequency)
-        .Int("target_update_interval", &SacOptions::target_update_interval)
-        .Number("initial_temperature", &SacOptions::initial_temperature)
-        .Bool("auto_temperature", &SacOptions::auto_temperature)
-        .OptionalNumber("target_entropy", &SacOptions::target_entropy)
-        .Number("log_std_min", &SacOptions::log_std_min)
-        .Number("log_std_max", &SacOptions::log_std_max)
-        .Number("max_grad_norm", &SacOptions::max_grad_norm)
-        .Unsigned("seed", &SacOptions::seed);
+const OptionList<SacOptions>& SacOptionList() {
+  using O = SacOptions;
+  static const OptionList<O> list = [] {
+    const auto updates = detail::UpdateCount();
+    OptionList<O> t("sac");
+    detail::AddNetworkAndReplayFields(t, "hidden layer sizes of actor and both critics")
+        .Add("tau", &O::tau, "Polyak coefficient of the target critics",
+             Rule<double>([](double v) { return v > 0.0 && v <= 1.0; }, "a number in (0, 1]"))
+        .Add("actor_learning_rate", &O::actor_learning_rate, "actor learning rate", FinitePositive())
+        .Flag("actor-lr")
+        .Add("critic_learning_rate", &O::critic_learning_rate, "critic learning rate", FinitePositive())
+        .Flag("critic-lr")
+        .Add("temperature_learning_rate", &O::temperature_learning_rate, "temperature learning rate", FinitePositive())
+        .Flag("alpha-lr")
+        .Add("learning_starts", &O::learning_starts, "uniform random steps, without updates, before learning",
+             AtLeast<std::int64_t>(0, "an integer >= 0"))
+        .Add("train_frequency", &O::train_frequency, "environment steps between update rounds", updates)
+        .Flag("train-freq")
+        .Add("gradient_steps", &O::gradient_steps, "updates per round", updates)
+        .Add("policy_frequency", &O::policy_frequency, "critic updates per actor (and temperature) update", updates)
+        .Flag("policy-freq")
+        .Add("target_update_interval", &O::target_update_interval, "critic updates per Polyak step", updates)
+        .Add("initial_temperature", &O::initial_temperature, "initial (or, when not automatic, fixed) temperature alpha",
+             FinitePositive())
+        .Flag("alpha")
+        .Add("auto_temperature", &O::auto_temperature, "tune the temperature to the entropy target")
+        .Flag("fixed-alpha", false)
+        .Add("target_entropy", &O::target_entropy, "entropy target of the automatic temperature (default -dim(A))",
+             Rule<double>([](double v) { return std::isfinite(v); }, "a finite number"))
+        .Add("log_std_min", &O::log_std_min, "lower clip of the actor's log-std")
+        .Add("log_std_max", &O::log_std_max, "upper clip of the actor's log-std")
+        .Check([](const O& o) -> std::optional<OptionProblem> {
+          if (std::isfinite(o.log_std_min) && std::isfinite(o.log_std_max) && o.log_std_min < o.log_std_max) return {};
+          return OptionProblem{"log_std_min", fmt::format("{} (log_std_max {})", o.log_std_min, o.log_std_max),
+                               "finite numbers with log_std_min < log_std_max"};
+        })
+        .Add("max_grad_norm", &O::max_grad_norm, "gradient norm clip per network (0 = off)",
+             FiniteNonNegative("a finite number >= 0 (0 = no clipping)"))
+        .Add("seed", &O::seed, "seed of every random draw");
     return t;
   }();
-  return table;
+  return list;
 }
 
-}  // namespace
+void ValidateSacOptions(const SacOptions& o) { SacOptionList().Validate(o); }
 
-nlohmann::json SacOptionsToJson(const SacOptions& o) { return SacOptionTable().ToJson(o); }
+nlohmann::json SacOptionsToJson(const SacOptions& o) { return SacOptionList().ToJson(o); }
 
 SacOptions SacOptionsFromJson(const nlohmann::json& j, const SacOptions& base) {
-  SacOptions o = SacOptionTable().FromJson(j, base);
+  SacOptions o = SacOptionList().FromJson(j, base);
   ValidateSacOptions(o);
   return o;
 }

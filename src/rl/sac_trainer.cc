@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
+#include "cai/core/options.h"
 #include "cai/nn/safetensors.h"
 
 namespace cai::rl {
@@ -14,9 +15,8 @@ namespace {
 const env::Space& BoxActions(const env::Environment& env) {
   const env::Space& space = env.action_space();
   if (space.is_discrete()) {
-    throw Error(fmt::format("--env: {} has action space {} (SAC needs a bounded Box action space; "
-                            "use an algorithm for discrete actions)",
-                            env.name(), space.ToString()));
+    ThrowInvalidOption({"env", fmt::format("{} (action space {})", env.name(), space.ToString()),
+                        "an environment with a bounded Box action space: SAC; use an algorithm for discrete actions"});
   }
   return space;
 }

@@ -9,17 +9,14 @@
 
 #include "cai/core/error.h"
 #include "cai/core/numerics.h"
+#include "cai/core/options.h"
 #include "cai/inference/soft_backup.h"
-#include "option_table.h"
+#include "replay_options.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
 
 namespace cai::rl {
 namespace {
-
-void Require(bool ok, std::string_view field, const std::string& value, std::string_view expected) {
-  if (!ok) throw Error(fmt::format("{}: {} is invalid (expected {})", field, value, expected));
-}
 
 std::vector<double> LogPrior(const SoftQOptions& o, int num_actions) {
   std::vector<double> lp(num_actions, 0.0);
@@ -37,94 +34,61 @@ double SoftValue(const Q& q, std::span<const double> log_prior, double alpha, st
 
 }  // namespace
 
-void ValidateSoftQOptions(const SoftQOptions& o, int num_actions) {
-  for (std::size_t i = 0; i < o.hidden.size(); ++i) {
-    Require(o.hidden[i] >= 1 && o.hidden[i] <= 65536, fmt::format("hidden[{}]", i), std::to_string(o.hidden[i]),
-            "an integer in [1, 65536]");
-  }
-  Require(o.batch_size >= 1 && o.batch_size <= 1 << 20, "batch_size", std::to_string(o.batch_size),
-          "an integer in [1, 2^20]");
-  Require(o.buffer_size >= 1 && o.buffer_size <= std::int64_t{1} << 31, "buffer_size",
-          std::to_string(o.buffer_size), "an integer in [1, 2^31]");
-  Require(o.discount >= 0.0 && o.discount <= 1.0, "discount", fmt::format("{}", o.discount), "a number in [0, 1]");
-  Require(std::isfinite(o.learning_rate) && o.learning_rate > 0.0, "learning_rate", fmt::format("{}", o.learning_rate),
-          "a finite number > 0");
-  Require(std::isfinite(o.temperature_learning_rate) && o.temperature_learning_rate > 0.0,
-          "temperature_learning_rate", fmt::format("{}", o.temperature_learning_rate), "a finite number > 0");
-  Require(o.learning_starts >= 0, "learning_starts", std::to_string(o.learning_starts), "an integer >= 0");
-  for (const auto& [name, v] : {std::pair{"train_frequency", o.train_frequency},
-                                std::pair{"gradient_steps", o.gradient_steps},
-                                std::pair{"target_update_interval", o.target_update_interval}}) {
-    Require(v >= 1 && v <= 1000000, name, std::to_string(v), "an integer in [1, 10^6]");
-  }
-  Require(o.tau > 0.0 && o.tau <= 1.0, "tau", fmt::format("{}", o.tau), "a number in (0, 1]");
-  Require(std::isfinite(o.temperature) && o.temperature > 0.0, "temperature", fmt::format("{}", o.temperature),
-          "a finite number > 0 (a small value such as 1e-3 approaches DQN's max backup)");
-  if (o.target_entropy) {
-    Require(std::isfinite(*o.target_entropy) && *o.target_entropy >= 0.0, "target_entropy",
-            fmt::format("{}", *o.target_entropy), "a finite number >= 0 (nats)");
-  }
-  if (!o.action_prior.empty()) {
-    double sum = 0.0;
-    for (std::size_t a = 0; a < o.action_prior.size(); ++a) {
-      Require(std::isfinite(o.action_prior[a]) && o.action_prior[a] > 0.0, fmt::format("action_prior[{}]", a),
-              fmt::format("{}", o.action_prior[a]), "a probability > 0");
-      sum += o.action_prior[a];
-    }
-    Require(std::abs(sum - 1.0) <= 1e-9, "action_prior", fmt::format("summing to {}", sum),
-            "probabilities summing to 1 (tolerance 1e-9)");
-    if (num_actions > 0) {
-      Require(static_cast<int>(o.action_prior.size()) == num_actions, "action_prior",
-              fmt::format("of length {}", o.action_prior.size()), fmt::format("one entry per action ({})", num_actions));
-    }
-  }
-  Require(std::isfinite(o.max_grad_norm) && o.max_grad_norm >= 0.0, "max_grad_norm",
-          fmt::format("{}", o.max_grad_norm), "a finite number >= 0 (0 = no clipping)");
-}
-
-namespace {
-
-const detail::OptionTable<SoftQOptions>& SoftQOptionTable() {
-  static const detail::OptionTable<SoftQOptions> table = [] {
-    detail::OptionTable<SoftQOptions> t("soft-q");
-    t.LayerSizes("hidden", &SoftQOptions::hidden)
-        .Activation("activation", &SoftQOptions::activation)
-        .Int("batch_size", &SoftQOptions::batch_size)
-        .Int64("buffer_size", &SoftQOptions::buffer_size)
-        .Number("discount", &SoftQOptions::discount)
-        .Number("learning_rate", &SoftQOptions::learning_rate)
-        .Int64("learning_starts", &SoftQOptions::learning_starts)
-        .Int("train_frequency", &SoftQOptions::train_frequency)
-        .Int("gradient_steps", &SoftQOptions::gradient_steps)
-        .Int("target_update_interval", &SoftQOptions::target_update_interval)
-        .Number("tau", &SoftQOptions::tau)
-        .Number("temperature", &SoftQOptions::temperature)
-        .Bool("auto_temperature", &SoftQOptions::auto_temperature)
-        .OptionalNumber("target_entropy", &SoftQOptions::target_entropy)
-        .Number("temperature_learning_rate", &SoftQOptions::temperature_learning_rate)
-        .Numbers("action_prior", &SoftQOptions::action_prior)
-        .Custom(
-            "loss",
-            [](const SoftQOptions& o) { return nlohmann::json(o.loss == TdLoss::kHuber ? "huber" : "squared"); },
-            [](SoftQOptions& o, const nlohmann::json& v, const detail::OptionTable<SoftQOptions>& fields) {
-              if (!v.is_string() || (v != "huber" && v != "squared")) {
-                throw fields.Wrong("loss", v, "\"huber\" or \"squared\"");
-              }
-              o.loss = v == "huber" ? TdLoss::kHuber : TdLoss::kSquared;
-            })
-        .Number("max_grad_norm", &SoftQOptions::max_grad_norm)
-        .Unsigned("seed", &SoftQOptions::seed);
+const OptionList<SoftQOptions>& SoftQOptionList() {
+  using O = SoftQOptions;
+  static const OptionList<O> list = [] {
+    const auto updates = detail::UpdateCount();
+    OptionList<O> t("soft-q");
+    detail::AddNetworkAndReplayFields(t, "hidden layer sizes (none: a linear Q)")
+        .Add("learning_rate", &O::learning_rate, "Adam learning rate of the Q network", FinitePositive())
+        .Add("learning_starts", &O::learning_starts, "uniform random steps, without updates, before learning",
+             AtLeast<std::int64_t>(0, "an integer >= 0"))
+        .Add("train_frequency", &O::train_frequency, "environment steps between update rounds", updates)
+        .Flag("train-freq")
+        .Add("gradient_steps", &O::gradient_steps, "updates per round", updates)
+        .Add("target_update_interval", &O::target_update_interval, "updates between target-network updates", updates)
+        .Add("tau", &O::tau, "Polyak coefficient of the target update (1 = copy)",
+             Rule<double>([](double v) { return v > 0.0 && v <= 1.0; }, "a number in (0, 1]"))
+        .Add("temperature", &O::temperature, "temperature alpha (the initial value when automatic)",
+             FinitePositive("a finite number > 0 (a small value such as 1e-3 approaches DQN's max backup)"))
+        .Flag("alpha")
+        .Add("auto_temperature", &O::auto_temperature, "tune the temperature to an entropy target")
+        .Flag("auto-alpha", true)
+        .Add("target_entropy", &O::target_entropy, "entropy target in nats (default 0.2 log|A|)",
+             FiniteNonNegative("a finite number >= 0 (nats)"))
+        .Add("temperature_learning_rate", &O::temperature_learning_rate, "temperature learning rate", FinitePositive())
+        .Flag("alpha-lr")
+        .Add("action_prior", &O::action_prior, "action prior p(a), one probability per action (none: counting measure)",
+             Each(Rule<double>([](double p) { return std::isfinite(p) && p > 0.0; }, "a probability > 0")))
+        .Flag("prior")
+        .Check([](const O& o) -> std::optional<OptionProblem> {
+          double sum = 0.0;
+          for (double p : o.action_prior) sum += p;
+          if (o.action_prior.empty() || std::abs(sum - 1.0) <= 1e-9) return {};
+          return OptionProblem{"action_prior", fmt::format("summing to {}", sum),
+                               "probabilities summing to 1 (tolerance 1e-9)"};
+        })
+        .Choice("loss", &O::loss, "TD loss", {{TdLoss::kHuber, "huber"}, {TdLoss::kSquared, "squared"}})
+        .Add("max_grad_norm", &O::max_grad_norm, "gradient norm clip (0 = off)",
+             FiniteNonNegative("a finite number >= 0 (0 = no clipping)"))
+        .Add("seed", &O::seed, "seed of every random draw");
     return t;
   }();
-  return table;
+  return list;
 }
 
-}  // namespace
+void ValidateSoftQOptions(const SoftQOptions& o, int num_actions) {
+  SoftQOptionList().Validate(o);
+  if (num_actions > 0 && !o.action_prior.empty() && static_cast<int>(o.action_prior.size()) != num_actions) {
+    ThrowInvalidOption({"action_prior", fmt::format("of length {}", o.action_prior.size()),
+                        fmt::format("one entry per action ({})", num_actions)});
+  }
+}
 
-nlohmann::json SoftQOptionsToJson(const SoftQOptions& o) { return SoftQOptionTable().ToJson(o); }
+nlohmann::json SoftQOptionsToJson(const SoftQOptions& o) { return SoftQOptionList().ToJson(o); }
 
 SoftQOptions SoftQOptionsFromJson(const nlohmann::json& j, const SoftQOptions& base) {
-  SoftQOptions o = SoftQOptionTable().FromJson(j, base);
+  SoftQOptions o = SoftQOptionList().FromJson(j, base);
   ValidateSoftQOptions(o);
   return o;
 }
@@ -347,9 +311,8 @@ namespace {
 std::unique_ptr<env::Environment> DiscreteEnvironment(std::unique_ptr<env::Environment> env) {
   if (env == nullptr) throw Error("soft-q: environment is null");
   if (!env->action_space().is_discrete()) {
-    throw Error(fmt::format("--env: {} has action space {} (soft Q-learning needs a Discrete action space; "
-                            "use sac for continuous actions)",
-                            env->name(), env->action_space().ToString()));
+    ThrowInvalidOption({"env", fmt::format("{} (action space {})", env->name(), env->action_space().ToString()),
+                        "an environment with a Discrete action space: soft Q-learning; use sac for continuous actions"});
   }
   return env;
 }

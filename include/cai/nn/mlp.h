@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -25,6 +26,8 @@ enum class Activation { kIdentity, kRelu, kTanh, kElu };
 
 /// "identity", "relu", "tanh", "elu".
 std::string_view ActivationName(Activation activation);
+/// Every activation with its name (identity, relu, tanh, elu): the choices of an options field.
+std::vector<std::pair<Activation, std::string>> ActivationChoices();
 /// Inverse of ActivationName; throws cai::Error naming `field` and the value otherwise.
 Activation ParseActivation(std::string_view name, std::string_view field = "activation");
 

@@ -11,7 +11,14 @@
 #include <span>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "cai/planning/batched_dynamics.h"
+
+namespace cai {
+template <typename T>
+class OptionList;
+}
 
 namespace cai::planning {
 
@@ -73,7 +80,13 @@ struct MppiOptions {
   int threads = 1;
 };
 
-/// Throws cai::Error naming the field, its value and what was expected unless `options` suits
+/// The fields of MppiOptions: names, docs, the rules that need no model (JSON, validation, CLI
+/// flags, Python keywords). Messages are qualified: "MppiOptions.samples = 0; expected ...".
+const OptionList<MppiOptions>& MppiOptionList();
+nlohmann::json MppiOptionsToJson(const MppiOptions& options);
+/// Starts from `base` and overrides the keys present (not validated: that needs the model).
+MppiOptions MppiOptionsFromJson(const nlohmann::json& json, const MppiOptions& base = {});
+/// Throws cai::OptionError naming the field, its value and what was expected unless `options` suits
 /// `dynamics` (noise_std of size 1 or action_dim, bounds of size action_dim with low <= high, ...).
 void ValidateMppiOptions(const MppiOptions& options, const BatchedDynamics& dynamics);
 

@@ -46,7 +46,10 @@ struct MppiControlOptions {
   bool random_start = false;
 };
 
-/// Throws cai::Error naming the field ("MppiControlOptions.env", ".steps", ".energy_weight",
+/// The fields of MppiControlOptions, the planner's among them (JSON, CLI flags, Python keywords);
+/// the rules that need the environment are ValidateMppiControlOptions'.
+const OptionList<MppiControlOptions>& MppiControlOptionList();
+/// Throws cai::OptionError naming the field ("MppiControlOptions.env", ".steps", ".energy_weight",
 /// ".value_grid") and
 /// then, as ValidateMppiOptions, the MPPI options ("MppiOptions.<field>") for the env's model.
 void ValidateMppiControlOptions(const MppiControlOptions& options);

@@ -57,7 +57,10 @@ struct PetsOptions {
   }
 };
 
-/// Throws cai::Error naming the field (e.g. "PetsOptions.random_episodes = 0; expected ...",
+/// The fields of PetsOptions, the model's and the planner's among them (JSON, validation, CLI
+/// flags, Python keywords).
+const OptionList<PetsOptions>& PetsOptionList();
+/// Throws cai::OptionError naming the field (e.g. "PetsOptions.random_episodes = 0; expected ...",
 /// "EnsembleOptions.members = 0; ...", "MppiOptions.samples = 0; ...") unless the options are
 /// valid for `model` (the task's true model: dimensions, action bounds).
 void ValidatePetsOptions(const PetsOptions& options, const BatchedDynamics& model);

@@ -39,6 +39,10 @@
 #include "cai/nn/mlp.h"
 #include "cai/rl/trainer.h"
 
+namespace cai {
+template <typename T>
+class OptionList;
+}
 namespace cai::nn {
 struct SafetensorsFile;
 }
@@ -69,7 +73,9 @@ struct ActorCriticOptions {
   std::uint64_t seed = 0;
 };
 
-/// Throws cai::Error naming the first invalid field, its value and the valid range.
+/// The fields of ActorCriticOptions: names, docs, rules (JSON, validation, CLI flags, Python keywords).
+const OptionList<ActorCriticOptions>& ActorCriticOptionList();
+/// Throws cai::OptionError naming the first invalid field, its value and the valid range.
 void ValidateActorCriticOptions(const ActorCriticOptions& options);
 nlohmann::json ActorCriticOptionsToJson(const ActorCriticOptions& options);
 /// Starts from `base` and overrides the keys present; throws cai::Error for an unknown key or a

@@ -25,6 +25,10 @@
 #include "cai/rl/replay_buffer.h"
 #include "cai/rl/squashed_gaussian.h"
 
+namespace cai {
+template <typename T>
+class OptionList;
+}
 namespace cai::nn {
 struct SafetensorsFile;
 }
@@ -56,7 +60,9 @@ struct SacOptions {
   std::uint64_t seed = 0;
 };
 
-/// Throws cai::Error naming the first invalid field, its value and the valid range.
+/// The fields of SacOptions: names, docs, rules (JSON, validation, CLI flags, Python keywords).
+const OptionList<SacOptions>& SacOptionList();
+/// Throws cai::OptionError naming the first invalid field, its value and the valid range.
 void ValidateSacOptions(const SacOptions& options);
 /// All options as a JSON object (target_entropy null when default).
 nlohmann::json SacOptionsToJson(const SacOptions& options);

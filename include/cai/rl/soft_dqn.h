@@ -30,6 +30,11 @@
 #include "cai/rl/off_policy_trainer.h"
 #include "cai/rl/trainer.h"
 
+namespace cai {
+template <typename T>
+class OptionList;
+}
+
 namespace cai::rl {
 
 enum class TdLoss { kHuber, kSquared };
@@ -59,7 +64,9 @@ struct SoftQOptions {
   std::uint64_t seed = 0;
 };
 
-/// Throws cai::Error naming the first invalid field, its value and the valid range. With
+/// The fields of SoftQOptions: names, docs, rules (JSON, validation, CLI flags, Python keywords).
+const OptionList<SoftQOptions>& SoftQOptionList();
+/// Throws cai::OptionError naming the first invalid field, its value and the valid range. With
 /// num_actions > 0 also checks the prior's length against it.
 void ValidateSoftQOptions(const SoftQOptions& options, int num_actions = 0);
 nlohmann::json SoftQOptionsToJson(const SoftQOptions& options);

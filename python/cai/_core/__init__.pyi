@@ -383,6 +383,8 @@ def read_metadata(path: str) -> dict[str, str]:
     """
     The __metadata__ of a safetensors file (checkpoints keep their config under "config").
     """
+def option_fields(name: str) -> list:
+    """Every field of an options list: name, keyword (the Python keyword argument), flag (the CLI flag without dashes, when not the name's), doc and default."""
 def run_training(trainer: Trainer, directory: str, resume: bool = False, checkpoint_interval: typing.SupportsInt | typing.SupportsIndex = 10000, eval_interval: typing.SupportsInt | typing.SupportsIndex = 5000, eval_episodes: typing.SupportsInt | typing.SupportsIndex = 10, eval_seed: typing.SupportsInt | typing.SupportsIndex = 1000003, log_interval: typing.SupportsInt | typing.SupportsIndex = 1000, progress: bool = False) -> dict:
     """
     A run directory exactly as `cai train` writes it (config.json, metrics, TensorBoard, checkpoints, policy.safetensors, eval.json), trained to the trainer's total_steps.
