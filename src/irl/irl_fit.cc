@@ -45,9 +45,9 @@ IrlFitResult FitLbfgs(IrlObjective& objective, const IrlFitOptions& o, std::vect
   std::deque<Pair> memory;
   for (int iter = 1; iter <= o.max_iterations; ++iter) {
     if (NormInf(g) <= o.gradient_tolerance) {
-      result.converged = true;
-      result.message = fmt::format("converged: gradient norm {:.3g} <= {:.3g} after {} iterations",
-                                   NormInf(g), o.gradient_tolerance, iter - 1);
+      result.summary.Finish(TerminationType::kConverged,
+                            fmt::format("converged: gradient norm {:.3g} <= {:.3g} after {} iterations",
+                                        NormInf(g), o.gradient_tolerance, iter - 1));
       break;
     }
     // Two-loop recursion: d = -H g.
@@ -95,9 +95,11 @@ IrlFitResult FitLbfgs(IrlObjective& objective, const IrlFitOptions& o, std::vect
       step *= 0.5;
     }
     if (!accepted) {
-      result.message = fmt::format("stopped: the line search found no increase after {} "
-                                   "iterations (gradient norm {:.3g})", iter - 1, NormInf(g));
-      result.converged = NormInf(g) <= 1e3 * o.gradient_tolerance;
+      // Near a stationary point the line search runs out of precision: that counts as converged.
+      result.summary.Finish(NormInf(g) <= 1e3 * o.gradient_tolerance ? TerminationType::kConverged
+                                                                      : TerminationType::kFailure,
+                            fmt::format("stopped: the line search found no increase after {} "
+                                        "iterations (gradient norm {:.3g})", iter - 1, NormInf(g)));
       break;
     }
     for (double& v : g_new) v = -v;
@@ -111,7 +113,7 @@ IrlFitResult FitLbfgs(IrlObjective& objective, const IrlFitOptions& o, std::vect
     x.swap(x_new);
     g.swap(g_new);
     f = f_new;
-    result.iterations = iter;
+    result.summary.iterations = iter;
     result.trace.push_back({iter, evaluations, -f, NormInf(g)});
     if (sy > 1e-12 * std::sqrt(Dot(p.s, p.s) * Dot(p.y, p.y))) {
       p.rho = 1.0 / sy;
@@ -119,16 +121,18 @@ IrlFitResult FitLbfgs(IrlObjective& objective, const IrlFitOptions& o, std::vect
       if (memory.size() > static_cast<std::size_t>(o.lbfgs_memory)) memory.pop_front();
     }
     if (decrease <= o.relative_tolerance * std::max(1.0, std::abs(f))) {
-      result.converged = true;
-      result.message = fmt::format("converged: objective change {:.3g} is below the relative "
-                                   "tolerance after {} iterations", decrease, iter);
+      result.summary.Finish(TerminationType::kConverged,
+                            fmt::format("converged: objective change {:.3g} is below the relative "
+                                        "tolerance after {} iterations", decrease, iter));
       break;
     }
   }
-  if (result.message.empty()) {
-    result.message = fmt::format("not converged after {} iterations (gradient norm {:.3g})",
-                                 o.max_iterations, NormInf(g));
+  if (result.summary.message.empty()) {
+    result.summary.Finish(TerminationType::kNoConvergence,
+                          fmt::format("not converged after {} iterations (gradient norm {:.3g})",
+                                      o.max_iterations, NormInf(g)));
   }
+  result.summary.final_residual = NormInf(g);
   result.theta = std::move(x);
   return result;
 }
@@ -144,21 +148,23 @@ IrlFitResult FitAdam(IrlObjective& objective, const IrlFitOptions& o, std::vecto
   result.trace.push_back({0, 1, f, NormInf(g)});
   for (int iter = 1; iter <= o.max_iterations; ++iter) {
     if (NormInf(g) <= o.gradient_tolerance) {
-      result.converged = true;
-      result.message = fmt::format("converged: gradient norm {:.3g} <= {:.3g} after {} iterations",
-                                   NormInf(g), o.gradient_tolerance, iter - 1);
+      result.summary.Finish(TerminationType::kConverged,
+                            fmt::format("converged: gradient norm {:.3g} <= {:.3g} after {} iterations",
+                                        NormInf(g), o.gradient_tolerance, iter - 1));
       break;
     }
     for (double& v : g) v = -v;  // Adam minimises
     adam.Step(x, g);
     f = objective.Evaluate(x, g);
-    result.iterations = iter;
+    result.summary.iterations = iter;
     result.trace.push_back({iter, iter + 1, f, NormInf(g)});
   }
-  if (result.message.empty()) {
-    result.message = fmt::format("not converged after {} iterations (gradient norm {:.3g})",
-                                 o.max_iterations, NormInf(g));
+  if (result.summary.message.empty()) {
+    result.summary.Finish(TerminationType::kNoConvergence,
+                          fmt::format("not converged after {} iterations (gradient norm {:.3g})",
+                                      o.max_iterations, NormInf(g)));
   }
+  result.summary.final_residual = NormInf(g);
   result.theta = std::move(x);
   return result;
 }
@@ -208,8 +214,12 @@ IrlFitResult FitIrl(IrlObjective& objective, const IrlFitOptions& options,
     }
     x.assign(initial_theta.begin(), initial_theta.end());
   }
-  return options.optimizer == IrlOptimizer::kLbfgs ? FitLbfgs(objective, options, std::move(x))
-                                                   : FitAdam(objective, options, std::move(x));
+  IrlFitResult result = options.optimizer == IrlOptimizer::kLbfgs ? FitLbfgs(objective, options, std::move(x))
+                                                                  : FitAdam(objective, options, std::move(x));
+  result.converged = result.summary.converged;
+  result.iterations = result.summary.iterations;
+  result.message = result.summary.message;
+  return result;
 }
 
 }  // namespace cai
