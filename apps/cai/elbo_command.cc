@@ -1,6 +1,7 @@
 // cai elbo: the ELBO of a univariate q for the lesson's linear-Gaussian model (or the logistic coin),
 // in closed form and by each Monte Carlo estimator; --fit runs gradient ascent on it.
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -256,9 +257,13 @@ void Run(const ElboArgs& args, bool coin) {
     out["fit"] = {{"estimator", ElboEstimatorName(f.elbo.estimator)},
                   {"trace", trace},
                   {"converged", r.summary.converged},
+                  {"termination", TerminationTypeName(r.summary.termination)},
                   {"message", r.summary.message}};
-    if (!args.json) std::cout << r.summary.message << "\n";
-    if (!r.summary.converged) ExitStatus() = 1;
+    if (!args.json) std::cout << r.summary.BriefReport() << "\n";
+    if (!r.summary.converged) {
+      std::fprintf(stderr, "cai: warning: %s\n", r.summary.BriefReport().c_str());
+      ExitStatus() = 1;
+    }
   }
   if (args.json) std::cout << out.dump() << "\n";
 }

@@ -7,13 +7,12 @@
 
 #include "cai/core/error.h"
 #include "cai/core/rng.h"
-#include "cai/inference/finite_horizon.h"
-#include "cai/inference/soft_value_iteration.h"
 #include "cai/inference/trajectory_sampling.h"
 #include "cai/mdp/action_prior.h"
 #include "cai/mdp/builtins.h"
 #include "cai/mdp/mdp_json.h"
 #include "commands.h"
+#include "problem_flags.h"
 
 namespace cai::cli {
 namespace {
@@ -47,8 +46,7 @@ void RunMdp(const MdpArgs& args) {
 struct SampleArgs {
   ProblemSource source;
   double temperature = 1.0;
-  double discount = -1.0;
-  int horizon = 0;
+  HorizonOrDiscount h;
   std::string backup = "variational";
   std::string prior = "none";
   int episodes = 10;
@@ -61,26 +59,9 @@ void RunSample(const SampleArgs& args) {
   SoftBellmanParams params;
   params.temperature = args.temperature;
   params.backup = ParseBackup(args.backup);
-  params.prior = args.prior == "none"      ? ActionPrior::None()
-                 : args.prior == "uniform" ? ActionPrior::Uniform()
-                                           : LoadActionPrior(args.prior);
-  std::vector<double> policy;
-  int max_steps = args.max_steps;
-  if (args.horizon > 0) {
-    FiniteHorizonOptions o;
-    static_cast<SoftBellmanParams&>(o) = params;
-    o.discount = 1.0;
-    o.horizon = args.horizon;
-    policy = SolveFiniteHorizon(mdp, o).policy;
-    max_steps = args.horizon;
-  } else {
-    SoftValueIterationOptions o;
-    static_cast<SoftBellmanParams&>(o) = params;
-    o.discount = args.discount;
-    auto result = SolveSoftValueIteration(mdp, o);
-    if (!result.summary.converged) throw Error("sample: " + result.summary.message);
-    policy = std::move(result.solution.policy);
-  }
+  params.prior = ParseActionPrior(args.prior);
+  const std::vector<double> policy = SoftOptimalPolicy(mdp, params, args.h);
+  const int max_steps = args.h.finite() ? args.h.horizon : args.max_steps;
   Rng rng(static_cast<std::uint64_t>(args.seed));
   for (int e = 0; e < args.episodes; ++e) {
     const Trajectory tr = SampleTrajectory(mdp, policy, max_steps, rng);
@@ -107,21 +88,14 @@ void AddMdpCommands(CLI::App& app) {
       "sample", "sample trajectories from the soft-optimal policy (JSON Lines on stdout)");
   sargs->source.AddFlags(*sample);
   sample->add_option("--temperature", sargs->temperature, "alpha >= 0 (1)");
-  auto* discount = sample->add_option("--discount", sargs->discount, "gamma in [0, 1]");
-  auto* horizon = sample->add_option("--horizon", sargs->horizon, "finite horizon T >= 1");
-  discount->excludes(horizon);
+  sargs->h.AddFlags(*sample, "gamma in [0, 1]", "finite horizon T >= 1");
   sample->add_option("--backup", sargs->backup, "variational (default) or exact");
   sample->add_option("--prior", sargs->prior, "none (default), uniform or a cai.prior/1 file");
   sample->add_option("--episodes", sargs->episodes, "number of trajectories (10)");
   sample->add_option("--max-steps", sargs->max_steps, "step limit per trajectory when discounted (100)");
   sample->add_option("--seed", sargs->seed, "random seed (0)");
-  sample->callback([sargs, discount, horizon]() {
-    if (discount->count() == 0 && horizon->count() == 0) {
-      throw Error("sample: give --discount G or --horizon T");
-    }
-    if (horizon->count() > 0 && sargs->horizon < 1) {
-      throw Error(fmt::format("--horizon: {} is invalid (expected >= 1)", sargs->horizon));
-    }
+  sample->callback([sargs]() {
+    sargs->h.Check("sample: give --discount G or --horizon T");
     if (sargs->episodes < 1) throw Error(fmt::format("--episodes: {} is invalid (expected >= 1)", sargs->episodes));
     if (sargs->max_steps < 1) throw Error(fmt::format("--max-steps: {} is invalid (expected >= 1)", sargs->max_steps));
     if (sargs->seed < 0) throw Error(fmt::format("--seed: {} is invalid (expected >= 0)", sargs->seed));

@@ -14,6 +14,7 @@
 #include "cai/mdp/action_prior.h"
 #include "cai/mdp/mdp_json.h"
 #include "commands.h"
+#include "problem_flags.h"
 
 namespace cai::cli {
 namespace {
@@ -21,8 +22,7 @@ namespace {
 struct SolveArgs {
   ProblemSource source;
   double temperature = 0.0;
-  double discount = -1.0;
-  int horizon = 0;
+  HorizonOrDiscount h;
   std::string backup = "variational";
   std::string prior = "none";
   double tolerance = 1e-10;
@@ -32,12 +32,6 @@ struct SolveArgs {
   int max_rows = 30;
   int threads = 1;
 };
-
-ActionPrior ParsePrior(const std::string& text) {
-  if (text == "none") return ActionPrior::None();
-  if (text == "uniform") return ActionPrior::Uniform();
-  return LoadActionPrior(text);
-}
 
 // Fixed-point for ordinary magnitudes, scientific beyond (huge temperatures give huge values).
 std::string Number(double x, int width) {
@@ -101,22 +95,22 @@ void Run(const SolveArgs& args) {
   SoftBellmanParams params;
   params.temperature = args.temperature;
   params.backup = ParseBackup(args.backup);
-  params.prior = ParsePrior(args.prior);
+  params.prior = ParseActionPrior(args.prior);
   params.threads = args.threads;
   const std::string problem = args.source.mdp_file.empty() ? args.source.builtin
                                                            : args.source.mdp_file;
   nlohmann::json out;
   std::span<const double> v0, pi0;
   std::string title;
-  if (args.horizon > 0) {
+  if (args.h.finite()) {
     FiniteHorizonOptions o;
     static_cast<SoftBellmanParams&>(o) = params;
     o.discount = 1.0;
-    o.horizon = args.horizon;
+    o.horizon = args.h.horizon;
     const FiniteHorizonSolution sol = SolveFiniteHorizon(mdp, o);
     v0 = sol.ValuesAt(0);
     pi0 = sol.PolicyAt(0);
-    title = fmt::format("{}: horizon {}, temperature {}, {} backup, t = 0", problem, args.horizon,
+    title = fmt::format("{}: horizon {}, temperature {}, {} backup, t = 0", problem, args.h.horizon,
                         args.temperature, args.backup);
     if (args.json) {
       out["V"] = Matrix(sol.values, ns);
@@ -127,22 +121,23 @@ void Run(const SolveArgs& args) {
       }
       out["Q"] = std::move(q);
       out["policy"] = std::move(pi);
-      out["converged"] = true;
-      out["iterations"] = sol.horizon;
-      out["residual"] = 0.0;
+      out["converged"] = sol.summary.converged;
+      out["termination"] = TerminationTypeName(sol.summary.termination);
+      out["iterations"] = sol.summary.iterations;
+      out["residual"] = sol.summary.final_residual;
       out["horizon"] = sol.horizon;
     } else {
       std::cout << fmt::format(
           "{}: {} states, {} actions; horizon {}, temperature {}, backup {}, prior {}\n", problem,
-          mdp.num_states(), mdp.num_actions(), args.horizon, args.temperature, args.backup,
+          mdp.num_states(), mdp.num_actions(), args.h.horizon, args.temperature, args.backup,
           params.prior.Describe());
-      const int steps_shown = mdp.num_states() * args.horizon <= 120 ? args.horizon : 1;
+      const int steps_shown = mdp.num_states() * args.h.horizon <= 120 ? args.h.horizon : 1;
       for (int t = 0; t < steps_shown; ++t) {
         std::cout << fmt::format("\nt = {}\n", t);
         PrintTable(mdp, sol.ValuesAt(t), sol.QAt(t), sol.PolicyAt(t), args.max_rows);
       }
-      if (steps_shown < args.horizon) {
-        std::cout << fmt::format("  (t = 1..{} not shown; use --json)\n", args.horizon - 1);
+      if (steps_shown < args.h.horizon) {
+        std::cout << fmt::format("  (t = 1..{} not shown; use --json)\n", args.h.horizon - 1);
       }
     }
     if (!args.svg.empty()) WriteFileAtomically(args.svg, GridworldSvg(mdp, v0, pi0, title));
@@ -152,12 +147,12 @@ void Run(const SolveArgs& args) {
 
   SoftValueIterationOptions o;
   static_cast<SoftBellmanParams&>(o) = params;
-  o.discount = args.discount;
+  o.discount = args.h.discount;
   o.tolerance = args.tolerance;
   o.max_iterations = args.max_iterations;
   const auto [sol, summary] = SolveSoftValueIteration(mdp, o);
   title = fmt::format("{}: temperature {}, discount {}, {} backup", problem, args.temperature,
-                      args.discount, args.backup);
+                      args.h.discount, args.backup);
   if (!args.svg.empty()) {
     WriteFileAtomically(args.svg, GridworldSvg(mdp, sol.values, sol.policy, title));
   }
@@ -166,6 +161,7 @@ void Run(const SolveArgs& args) {
     out["Q"] = Matrix(sol.q_values, na);
     out["policy"] = Matrix(sol.policy, na);
     out["converged"] = summary.converged;
+    out["termination"] = TerminationTypeName(summary.termination);
     out["iterations"] = summary.iterations;
     out["residual"] = summary.final_residual;
     out["error_bound"] = summary.error_bound;
@@ -174,15 +170,14 @@ void Run(const SolveArgs& args) {
   } else {
     std::cout << fmt::format(
         "{}: {} states, {} actions; temperature {}, discount {}, backup {}, prior {}\n", problem,
-        mdp.num_states(), mdp.num_actions(), args.temperature, args.discount, args.backup,
+        mdp.num_states(), mdp.num_actions(), args.temperature, args.h.discount, args.backup,
         params.prior.Describe());
-    std::cout << fmt::format("{} (residual {:.3g}, error bound {:.3g})\n\n", summary.message,
-                             summary.final_residual, summary.error_bound);
+    std::cout << summary.BriefReport() << "\n\n";
     PrintTable(mdp, sol.values, sol.q_values, sol.policy, args.max_rows);
     if (!args.svg.empty()) std::cout << fmt::format("\nwrote {}\n", args.svg);
   }
   if (!summary.converged) {
-    std::fprintf(stderr, "cai: warning: %s\n", summary.message.c_str());
+    std::fprintf(stderr, "cai: warning: %s\n", summary.BriefReport().c_str());
     ExitStatus() = 1;
   }
 }
@@ -196,9 +191,7 @@ void AddSolveCommand(CLI::App& app) {
                "(finite horizon)");
   args->source.AddFlags(*cmd);
   cmd->add_option("--temperature", args->temperature, "alpha >= 0 (0 = hard Bellman)")->required();
-  auto* discount = cmd->add_option("--discount", args->discount, "gamma in [0, 1] (infinite horizon)");
-  auto* horizon = cmd->add_option("--horizon", args->horizon, "number of decisions T >= 1");
-  discount->excludes(horizon);
+  args->h.AddFlags(*cmd, "gamma in [0, 1] (infinite horizon)", "number of decisions T >= 1");
   cmd->add_option("--backup", args->backup, "variational (default) or exact");
   cmd->add_option("--prior", args->prior, "action prior: none (default), uniform or a cai.prior/1 file");
   cmd->add_option("--tolerance", args->tolerance, "bound on the distance to the fixed point (1e-10)");
@@ -207,13 +200,8 @@ void AddSolveCommand(CLI::App& app) {
   cmd->add_option("--rows", args->max_rows, "states shown in tables (30)");
   cmd->add_flag("--json", args->json, "print one JSON object instead of tables");
   cmd->add_option("--svg", args->svg, "draw a gridworld's values and policy to this SVG file");
-  cmd->callback([args, discount, horizon]() {
-    if (discount->count() == 0 && horizon->count() == 0) {
-      throw Error("solve: give --discount G (infinite horizon) or --horizon T (finite horizon)");
-    }
-    if (horizon->count() > 0 && args->horizon < 1) {
-      throw Error(fmt::format("--horizon: {} is invalid (expected an integer >= 1)", args->horizon));
-    }
+  cmd->callback([args]() {
+    args->h.Check("solve: give --discount G (infinite horizon) or --horizon T (finite horizon)");
     if (args->max_rows < 0) throw Error(fmt::format("--rows: {} is negative", args->max_rows));
     Run(*args);
   });

@@ -154,6 +154,7 @@ class IrlResult:
     expected_features: np.ndarray     #: mu(theta) at the solution
     evd: Optional[float] = None       #: expected value difference (discounted problems)
     feature_names: List[str] = field(default_factory=list)
+    summary: Optional[_core.SolverSummary] = None  #: the fit's SolverSummary (brief_report(), termination, ...)
 
 
 def fit(mdp: _core.Mdp, demos: Iterable[DemoLike], features: FeaturesLike = None, method: str = "mce",
@@ -181,4 +182,4 @@ def fit(mdp: _core.Mdp, demos: Iterable[DemoLike], features: FeaturesLike = None
     return IrlResult(theta=theta, rewards=rewards, reward=reward, policy=policy, trace=r["trace"],
                      converged=r["converged"], iterations=r["iterations"], message=r["message"], objective=value,
                      empirical_features=obj.empirical_features, expected_features=obj.expected_features, evd=evd,
-                     feature_names=table.names)
+                     feature_names=table.names, summary=r["summary"])

@@ -127,6 +127,7 @@ class IrlResult:
     expected_features: np.ndarray
     evd: Optional[float] = None
     feature_names: List[str] = ...
+    summary: Optional[_core.SolverSummary] = None
 
 def fit(mdp: _core.Mdp, demos: Iterable[DemoLike], features: FeaturesLike = None, method: str = "mce",
         temperature: float = 1.0, horizon: int = 0, discount: float = 1.0, l2: float = 0.0,

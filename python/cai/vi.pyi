@@ -3,6 +3,8 @@ from typing import Optional, Sequence, Tuple, Union, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._core import SolverSummary
+
 Array = NDArray[np.float64]
 
 class UnivariateGaussian:
@@ -193,6 +195,8 @@ class FitResult:
     def final_residual(self) -> float: ...
     @property
     def message(self) -> str: ...
+    @property
+    def summary(self) -> SolverSummary: ...
 
 def fit_elbo(model: LatentModel, initial: VariationalGaussian, estimator: str = "reparameterization",
              samples: int = 1, baseline: bool = False, kl: str = "closed-form", steps: int = 2000,

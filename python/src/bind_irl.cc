@@ -260,16 +260,18 @@ CAI_PYTHON_BINDINGS(60, irl) {
              py::dict out;
              out["theta"] = ToArray(r.theta, {static_cast<py::ssize_t>(r.theta.size())});
              out["trace"] = TraceToDict(r.trace);
-             out["converged"] = r.converged;
-             out["iterations"] = r.iterations;
-             out["message"] = r.message;
+             out["converged"] = r.summary.converged;
+             out["iterations"] = r.summary.iterations;
+             out["message"] = r.summary.message;
+             out["summary"] = r.summary;
              return out;
            },
            py::arg("optimizer") = "lbfgs", py::arg("max_iterations") = 1000, py::arg("gradient_tolerance") = 1e-6,
            py::arg("relative_tolerance") = 1e-12, py::arg("lbfgs_memory") = 10, py::arg("learning_rate") = 0.05,
            py::arg("initial_theta") = py::none(),
            "Maximises L (optimizer \"lbfgs\" or \"adam\") from initial_theta (None: zeros). Returns a dict: "
-           "theta, trace (arrays iteration, evaluations, objective, gradient_norm), converged, iterations, message.")
+           "theta, trace (arrays iteration, evaluations, objective, gradient_norm), converged, iterations, message, "
+           "summary (a cai.SolverSummary).")
       .def_property_readonly("num_parameters", &IrlObjective::num_parameters, "The number of features F (size of theta).")
       .def_property_readonly("empirical_features", [](const IrlObjective& o) {
         return ToArray(o.empirical_features(), {o.num_parameters()});

@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "cai/core/error.h"
 #include "cai/core/rng.h"
+#include "cai/core/solver_summary.h"
 #include "cai/inference/enumeration.h"
 #include "cai/inference/finite_horizon.h"
 #include "cai/inference/forward_messages.h"
@@ -26,8 +27,7 @@ ActionPrior PriorFrom(const py::object& prior, const Mdp& mdp) {
   if (prior.is_none()) return ActionPrior::None();
   if (py::isinstance<py::str>(prior)) {
     const std::string name = prior.cast<std::string>();
-    if (name == "none") return ActionPrior::None();
-    if (name == "uniform") return ActionPrior::Uniform();
+    if (auto named = NamedActionPrior(name)) return *std::move(named);
     throw Error(fmt::format("prior: \"{}\" is invalid (expected None, \"none\", \"uniform\" or an (S, A) array)", name));
   }
   return ActionPrior::Table(mdp.num_states(), mdp.num_actions(),
@@ -177,6 +177,20 @@ CAI_PYTHON_BINDINGS(10, tabular) {
   m.def("builtin_names", &BuiltinNames, "Names accepted by Mdp.builtin.");
   m.def("describe_builtins", &DescribeBuiltins, "One line per built-in: name, parameters and defaults.");
 
+  py::class_<SolverSummary>(m, "SolverSummary",
+                            "What an iterative solver reports: how it stopped, iterations, final residual, error bound, "
+                            "message.")
+      .def_property_readonly("termination", [](const SolverSummary& s) { return TerminationTypeName(s.termination); },
+                             "\"converged\", \"no convergence\", \"budget reached\" or \"failure\".")
+      .def_readonly("converged", &SolverSummary::converged,
+                    "True when the solver finished normally (converged or ran its fixed budget).")
+      .def_readonly("iterations", &SolverSummary::iterations)
+      .def_readonly("final_residual", &SolverSummary::final_residual, "NaN when the solver has none.")
+      .def_readonly("error_bound", &SolverSummary::error_bound, "NaN when the solver has none.")
+      .def_readonly("message", &SolverSummary::message)
+      .def("brief_report", &SolverSummary::BriefReport, "One line: message, termination, iterations, residual, bound.")
+      .def("__repr__", [](const SolverSummary& s) { return "<cai.SolverSummary: " + s.BriefReport() + ">"; });
+
   py::class_<SoftValueIterationResult>(m, "SoftSolution", "Result of soft_value_iteration.")
       .def_property_readonly("V", [](const SoftValueIterationResult& r) {
         return ToArray(std::span<const double>(r.solution.values), {r.solution.num_states});
@@ -191,7 +205,8 @@ CAI_PYTHON_BINDINGS(10, tabular) {
       .def_property_readonly("iterations", [](const SoftValueIterationResult& r) { return r.summary.iterations; })
       .def_property_readonly("residual", [](const SoftValueIterationResult& r) { return r.summary.final_residual; })
       .def_property_readonly("error_bound", [](const SoftValueIterationResult& r) { return r.summary.error_bound; })
-      .def_property_readonly("message", [](const SoftValueIterationResult& r) { return r.summary.message; });
+      .def_property_readonly("message", [](const SoftValueIterationResult& r) { return r.summary.message; })
+      .def_readonly("summary", &SoftValueIterationResult::summary, "The SolverSummary.");
 
   m.def("soft_value_iteration",
         [](const Mdp& mdp, double temperature, double discount, const std::string& backup, const py::object& prior,
@@ -220,7 +235,8 @@ CAI_PYTHON_BINDINGS(10, tabular) {
       }, "Q_t(s, a), shape (T, S, A).")
       .def_property_readonly("policy", [](const FiniteHorizonSolution& r) {
         return ToArray(std::span<const double>(r.policy), {r.horizon, r.num_states, r.num_actions});
-      }, "pi_t(a|s), shape (T, S, A).");
+      }, "pi_t(a|s), shape (T, S, A).")
+      .def_readonly("summary", &FiniteHorizonSolution::summary, "The SolverSummary (exact: converged).");
 
   m.def("solve_finite_horizon",
         [](const Mdp& mdp, double temperature, int horizon, const std::string& backup, const py::object& prior,
@@ -275,6 +291,7 @@ CAI_PYTHON_BINDINGS(10, tabular) {
           out["state_action"] = ToArray(std::span<const double>(o.state_action), {mdp.num_states(), mdp.num_actions()});
           out["converged"] = o.summary.converged;
           out["iterations"] = o.summary.iterations;
+          out["summary"] = o.summary;
           return out;
         },
         py::arg("mdp"), py::arg("policy"), py::arg("discount"), py::arg("initial") = py::none(),

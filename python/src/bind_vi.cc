@@ -352,7 +352,8 @@ CAI_PYTHON_BINDINGS(40, vi) {
       .def_property_readonly("iterations", [](const FitResult& r) { return r.summary.iterations; })
       .def_property_readonly("final_residual", [](const FitResult& r) { return r.summary.final_residual; },
                              "Norm of the last gradient estimate.")
-      .def_property_readonly("message", [](const FitResult& r) { return r.summary.message; });
+      .def_property_readonly("message", [](const FitResult& r) { return r.summary.message; })
+      .def_readonly("summary", &FitResult::summary, "The SolverSummary (cai.SolverSummary).");
 
   vi.def("fit_elbo", [](const LatentModel& model, const VariationalGaussian& initial, const std::string& estimator,
                         int samples, bool baseline, const std::string& kl, int steps, double learning_rate,

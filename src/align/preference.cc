@@ -22,8 +22,7 @@ PairSampler ParsePairSampler(const std::string& name) {
 }
 
 double BradleyTerryProbability(double reward_first, double reward_second) {
-  const double d = reward_first - reward_second;
-  return d >= 0 ? 1.0 / (1.0 + std::exp(-d)) : std::exp(d) / (1.0 + std::exp(d));
+  return Sigmoid(reward_first - reward_second);
 }
 
 std::vector<double> SamplerLogProbs(const TokenWorld& world, PairSampler sampler,
@@ -63,9 +62,8 @@ double PairLoss(const PreferenceObjective& o, double h, double* d_h) {
   if (o.loss == PreferenceLoss::kDpo) {
     const double z = o.beta * h;
     // -log sigmoid(z) = softplus(-z); d/dz = -sigmoid(-z).
-    const double softplus = z > 0 ? std::log1p(std::exp(-z)) : -z + std::log1p(std::exp(z));
     *d_h = -o.beta * BradleyTerryProbability(0.0, z);
-    return softplus;
+    return Softplus(-z);
   }
   const double e = h - 1.0 / (2.0 * o.beta);
   *d_h = 2.0 * e;
@@ -200,7 +198,7 @@ double BradleyTerryLoss(const TokenWorld& world, std::span<const double> reward_
       if (w == 0.0) continue;
       const double d = reward_model[row] - reward_model[base + z];
       // -log sigmoid(d) = softplus(-d); d/dd = -sigmoid(-d).
-      total += w * (d > 0 ? std::log1p(std::exp(-d)) : -d + std::log1p(std::exp(d)));
+      total += w * Softplus(-d);
       if (!d_reward.empty()) {
         const double g = -w * BradleyTerryProbability(0.0, d);
         d_reward[row] += g;

@@ -178,4 +178,28 @@ double Entropy(std::span<const double> p) {
   return h;
 }
 
+// ---- softplus and sigmoid ----
+
+namespace {
+
+template <typename T>
+T SoftplusOf(T x) {
+  return x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
+
+template <typename T>
+T SigmoidOf(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+}  // namespace
+
+double Softplus(double x) { return SoftplusOf(x); }
+float Softplus(float x) { return SoftplusOf(x); }
+double Sigmoid(double x) { return SigmoidOf(x); }
+float Sigmoid(float x) { return SigmoidOf(x); }
+double LogSigmoid(double x) { return -Softplus(-x); }
+
 }  // namespace cai

@@ -48,6 +48,11 @@ FiniteHorizonSolution SolveFiniteHorizon(const Mdp& mdp, const FiniteHorizonOpti
     SoftBellmanBackup(mdp, options, v_next, q, std::span<double>(sol.values).subspan(t * ns, ns));
     SoftPolicy(mdp, options, q, std::span<double>(sol.policy).subspan(t * nsa, nsa));
   }
+  sol.summary.iterations = options.horizon;
+  sol.summary.final_residual = 0.0;
+  sol.summary.error_bound = 0.0;
+  sol.summary.Finish(TerminationType::kConverged,
+                     fmt::format("exact after {} backward step{}", options.horizon, options.horizon == 1 ? "" : "s"));
   return sol;
 }
 

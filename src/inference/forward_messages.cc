@@ -135,10 +135,14 @@ Occupancy DiscountedOccupancy(const Mdp& mdp, std::span<const double> policy, do
       break;
     }
   }
-  occ.summary.message = occ.summary.converged
-                            ? fmt::format("converged after {} iterations", occ.summary.iterations)
-                            : fmt::format("not converged after {} iterations (l1 change {:.3g})",
-                                          occ.summary.iterations, occ.summary.final_residual);
+  if (occ.summary.converged) {
+    occ.summary.Finish(TerminationType::kConverged,
+                       fmt::format("converged after {} iterations", occ.summary.iterations));
+  } else {
+    occ.summary.Finish(TerminationType::kNoConvergence,
+                       fmt::format("not converged after {} iterations (l1 change {:.3g})",
+                                   occ.summary.iterations, occ.summary.final_residual));
+  }
   occ.state_action.assign(nsa, 0.0);
   const auto na = static_cast<std::size_t>(mdp.num_actions());
   for (std::size_t s = 0; s < ns; ++s) {

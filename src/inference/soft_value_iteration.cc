@@ -157,16 +157,16 @@ SolverSummary SoftValueIteration::Solve() {
     summary.error_bound = residual == 0.0 ? 0.0 : factor * residual;
     const bool at_roundoff = residual <= kRoundoff * vmax_bound;
     if (summary.error_bound <= options_.tolerance || at_roundoff) {
-      summary.converged = true;
-      summary.message = at_roundoff && summary.error_bound > options_.tolerance
-                            ? fmt::format("converged to round-off after {} sweep{}", iterations_, iterations_ == 1 ? "" : "s")
-                            : fmt::format("converged after {} sweep{}", iterations_, iterations_ == 1 ? "" : "s");
+      summary.Finish(TerminationType::kConverged,
+                     at_roundoff && summary.error_bound > options_.tolerance
+                         ? fmt::format("converged to round-off after {} sweep{}", iterations_, iterations_ == 1 ? "" : "s")
+                         : fmt::format("converged after {} sweep{}", iterations_, iterations_ == 1 ? "" : "s"));
       return summary;
     }
   }
-  summary.message = fmt::format(
-      "not converged after {} sweeps: residual {:.3g}, error bound {:.3g} > tolerance {:.3g}",
-      iterations_, summary.final_residual, summary.error_bound, options_.tolerance);
+  summary.Finish(TerminationType::kNoConvergence,
+                 fmt::format("not converged after {} sweeps: residual {:.3g}, error bound {:.3g} > tolerance {:.3g}",
+                             iterations_, summary.final_residual, summary.error_bound, options_.tolerance));
   return summary;
 }
 

@@ -106,6 +106,19 @@ void IrlFitter::Stop(bool converged, std::string message) {
 IrlFitResult IrlFitter::result() const {
   IrlFitResult r = result_;
   r.theta = x_;
+  // The one summary shape: a fit stopped by its budget did not converge; one whose line search
+  // stalled away from a stationary point failed.
+  r.summary = SolverSummary{};
+  if (done_) {
+    r.summary.Finish(r.converged   ? TerminationType::kConverged
+                     : at_budget_ ? TerminationType::kNoConvergence
+                                  : TerminationType::kFailure,
+                     r.message);
+  } else {
+    r.summary.message = "in progress";
+  }
+  r.summary.iterations = r.iterations;
+  r.summary.final_residual = NormInf(g_);
   return r;
 }
 

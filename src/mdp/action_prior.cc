@@ -165,4 +165,15 @@ ActionPrior LoadActionPrior(const std::string& path) {
   }
 }
 
+std::optional<ActionPrior> NamedActionPrior(const std::string& name) {
+  if (name == "none") return ActionPrior::None();
+  if (name == "uniform") return ActionPrior::Uniform();
+  return std::nullopt;
+}
+
+ActionPrior ParseActionPrior(const std::string& text) {
+  if (auto named = NamedActionPrior(text)) return *std::move(named);
+  return LoadActionPrior(text);
+}
+
 }  // namespace cai

@@ -1,7 +1,6 @@
 #include "cai/mdp/mdp_json.h"
 
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -215,21 +214,6 @@ Mdp LoadMdp(const std::string& path) {
     return MdpFromJson(doc);
   } catch (const Error& e) {
     throw Error(fmt::format("{}: {}", path, e.what()));
-  }
-}
-
-void WriteFileAtomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(fmt::format("{}: cannot open file for writing", tmp));
-    out << contents;
-    out.flush();
-    if (!out) throw Error(fmt::format("{}: write failed", tmp));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(fmt::format("{}: cannot rename {} into place", path, tmp));
   }
 }
 

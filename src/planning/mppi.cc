@@ -10,18 +10,12 @@
 
 #include "cai/core/error.h"
 #include "cai/core/options.h"
+#include "cai/core/rng.h"
 #include "cai/core/thread_pool.h"
 #include "float_math.h"
 
 namespace cai::planning {
 namespace {
-
-std::uint64_t SplitMix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 inline std::uint32_t Rotl(std::uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
@@ -269,10 +263,12 @@ struct Mppi::Impl {
       scratch[i] = static_cast<float>(m);
     }
     Smooth();
-    return MppiSummary{.effective_sample_size = 1.0 / sum_w2,
-                       .weighted_return = weighted,
-                       .best_return = best,
-                       .mean_return = sum_r / static_cast<double>(K)};
+    MppiSummary summary;
+    summary.effective_sample_size = 1.0 / sum_w2;
+    summary.weighted_return = weighted;
+    summary.best_return = best;
+    summary.mean_return = sum_r / static_cast<double>(K);
+    return summary;
   }
 
   // plan <- smoothed scratch (the weighted mean) along time.
@@ -340,6 +336,8 @@ MppiSummary Mppi::Plan(std::span<const double> state, std::span<double> action) 
     m.RunAll();
     summary = m.Update();
   }
+  summary.iterations = m.options.iterations;
+  summary.Finish(TerminationType::kBudgetReached, {});  // no message: Plan does not allocate
   m.planned = true;
   for (int a = 0; a < m.A; ++a) action[a] = m.plan[a];
   return summary;

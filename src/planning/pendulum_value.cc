@@ -115,7 +115,7 @@ std::shared_ptr<const PendulumValueTable> PendulumValueTable::Solve(const Pendul
   vi.max_iterations = 1000000;
   SoftValueIterationResult r = SolveSoftValueIteration(mdp, vi);
   if (!r.summary.converged) {
-    throw Error(fmt::format("PendulumValueTable: value iteration did not converge ({})", r.summary.message));
+    throw Error(fmt::format("PendulumValueTable: value iteration did not converge ({})", r.summary.BriefReport()));
   }
   auto table = std::make_shared<PendulumValueTable>();
   table->options_ = options;

@@ -10,18 +10,18 @@
 
 #include "cai/core/error.h"
 #include "cai/core/options.h"
+#include "cai/core/rng.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
 
 namespace cai::planning {
 namespace {
 
-// A 64-bit seed for stream `tag` (and index `i`) of the run seeded with `seed` (splitmix64 finaliser).
+// A 64-bit seed for stream `tag` (and index `i`) of the run seeded with `seed`: splitmix64 from
+// seed + gamma * tag + 0xbf58476d1ce4e5b9 * i (it adds the golden gamma once more itself).
 std::uint64_t DeriveSeed(std::uint64_t seed, std::uint64_t tag, std::uint64_t i = 0) {
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (tag + 1) + 0xbf58476d1ce4e5b9ULL * i;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  std::uint64_t state = seed + 0x9e3779b97f4a7c15ULL * tag + 0xbf58476d1ce4e5b9ULL * i;
+  return SplitMix64(state);
 }
 
 double WrapAngle(double x) {
@@ -253,7 +253,7 @@ void PetsTrainer::Refit() {
   nn::Matrix inputs, targets;
   dataset_.ToTrainingData(model_->features(), options_.reward == RewardSource::kLearned, inputs, targets);
   last_fit_ = ensemble_->Fit(inputs, targets);
-  if (!last_fit_.converged) throw Error(fmt::format("pets: model fit failed: {}", last_fit_.message));
+  if (!last_fit_.converged) throw Error(fmt::format("pets: model fit failed: {}", last_fit_.BriefReport()));
 }
 
 std::span<const run::EpisodeStats> PetsTrainer::Step() {
@@ -403,7 +403,7 @@ void PetsTrainer::RestoreCheckpoint(const nn::SafetensorsFile& file) {
   }
   const auto fit = nn::RequireTensor(file, "pets.last_fit", nn::DType::kF64, three).ToDoubles();
   last_fit_ = EnsembleFitSummary{};
-  last_fit_.converged = true;
+  last_fit_.Finish(TerminationType::kBudgetReached, "restored from a checkpoint");
   last_fit_.initial_nll = fit[0];
   last_fit_.final_nll = last_fit_.final_residual = fit[1];
   last_fit_.final_mse = fit[2];

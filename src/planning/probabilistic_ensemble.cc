@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cai/core/error.h"
+#include "cai/core/numerics.h"
 #include "cai/core/options.h"
 #include "cai/nn/mlp_safetensors.h"
 #include "cai/nn/safetensors.h"
@@ -16,14 +17,6 @@ namespace {
 
 [[noreturn]] void Invalid(std::string_view field, const std::string& value, std::string_view expected) {
   ThrowInvalidOption({std::string(field), value, std::string(expected)}, "EnsembleOptions");
-}
-
-// softplus(x) = log(1 + exp(x)) without overflow, and its derivative sigmoid(x).
-inline float Softplus(float x) { return x > 0.0f ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
-inline float Sigmoid(float x) {
-  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
 }
 
 nn::MlpSpec MemberSpec(int input_dim, int output_dim, const EnsembleOptions& o) {
@@ -214,12 +207,13 @@ EnsembleFitSummary ProbabilisticEnsemble::Fit(const Eigen::Ref<const nn::Matrix>
   summary.initial_nll = initial / members();
   summary.final_nll = summary.final_residual = final_nll / members();
   summary.final_mse = final_mse / members();
-  summary.converged = std::isfinite(summary.final_nll) && std::isfinite(summary.final_mse);
-  summary.message = summary.converged
-                        ? fmt::format("{} members x {} steps on {} examples: NLL {:.4g} -> {:.4g}, MSE {:.4g}",
-                                      members(), options_.gradient_steps, n, summary.initial_nll, summary.final_nll,
-                                      summary.final_mse)
-                        : "a loss became non-finite (try a smaller learning_rate)";
+  if (std::isfinite(summary.final_nll) && std::isfinite(summary.final_mse)) {
+    summary.Finish(TerminationType::kBudgetReached,
+                   fmt::format("{} members x {} steps on {} examples: NLL {:.4g} -> {:.4g}, MSE {:.4g}", members(),
+                               options_.gradient_steps, n, summary.initial_nll, summary.final_nll, summary.final_mse));
+  } else {
+    summary.Finish(TerminationType::kFailure, "a loss became non-finite (try a smaller learning_rate)");
+  }
   return summary;
 }
 

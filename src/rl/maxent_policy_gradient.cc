@@ -176,7 +176,11 @@ MaxEntPolicyGradientResult MaxEntPolicyGradient(const Mdp& mdp, const MaxEntPoli
     }
     for (std::size_t i = 0; i < n; ++i) r.logits[i] += o.learning_rate * g.gradient[i];
   }
-  r.summary.message = r.summary.converged ? "gradient below tolerance" : "max_iterations reached";
+  if (r.summary.converged) {
+    r.summary.Finish(TerminationType::kConverged, "gradient below tolerance");
+  } else {
+    r.summary.Finish(TerminationType::kNoConvergence, "max_iterations reached");
+  }
   r.policy = SoftmaxPolicy(mdp, r.logits);
   return r;
 }

@@ -79,7 +79,7 @@ SolverComparison CompareSolvers(const Mdp& mdp, const SolverComparisonOptions& o
   SoftValueIterationOptions vi;
   static_cast<SoftBellmanParams&>(vi) = problem;
   const SoftValueIterationResult exact = SolveSoftValueIteration(mdp, vi);
-  if (!exact.summary.converged) throw Error("soft value iteration did not converge");
+  if (!exact.summary.converged) throw Error("soft value iteration: " + exact.summary.BriefReport());
   out.answers.push_back({"exact (soft VI)", "message passing / soft value iteration", exact.solution.values,
                          exact.solution.policy, 0, 0, 0, Seconds(t0)});
 

@@ -4,11 +4,10 @@
 #include <cmath>
 #include <numbers>
 
+#include "cai/core/numerics.h"
+
 namespace cai::rl {
 namespace {
-
-// softplus(x) = log(1 + exp(x)) without overflow.
-inline float Softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x))); }
 
 inline float LogOneMinusTanhSquared(float u) {
   return 2.0f * (std::numbers::ln2_v<float> - u - Softplus(-2.0f * u));

@@ -96,6 +96,9 @@ TabularSoftQResult TabularSoftQLearning(const Mdp& mdp, const TabularSoftQOption
   }
   r.values.resize(S);
   for (int x = 0; x < S; ++x) r.values[x] = SoftValue(mdp, p, r.q.data() + static_cast<std::size_t>(x) * A, x);
+  r.summary.iterations = static_cast<int>(std::min<std::int64_t>(o.steps, std::numeric_limits<int>::max()));
+  r.summary.Finish(TerminationType::kBudgetReached,
+                   fmt::format("{} sampled transitions in {} episodes", o.steps, r.episodes));
   return r;
 }
 

@@ -205,11 +205,11 @@ FitResult FitElbo(const LatentModel& model, const VariationalGaussian& initial,
     try {
       q.set_parameters(params);
     } catch (const Error& err) {
-      result.summary.converged = false;
       result.summary.iterations = step + 1;
-      result.summary.message = fmt::format(
-          "stopped at step {}: the parameters left the valid range ({}); lower the learning rate",
-          step + 1, err.what());
+      result.summary.Finish(TerminationType::kFailure,
+                            fmt::format("stopped at step {}: the parameters left the valid range ({}); lower "
+                                        "the learning rate",
+                                        step + 1, err.what()));
       return result;
     }
   }
@@ -226,11 +226,10 @@ FitResult FitElbo(const LatentModel& model, const VariationalGaussian& initial,
   }
   result.elbo_trace.emplace_back(options.steps, last_value);
   if (options.on_trace) options.on_trace(options.steps, q, last_value);
-  result.summary.converged = true;
   result.summary.iterations = options.steps;
-  result.summary.message = fmt::format("{} Adam steps with the {} estimator; final ELBO {:.6f}{}",
-                                       options.steps, ElboEstimatorName(options.elbo.estimator),
-                                       last_value, how);
+  result.summary.Finish(TerminationType::kBudgetReached,
+                        fmt::format("{} Adam steps with the {} estimator; final ELBO {:.6f}{}", options.steps,
+                                    ElboEstimatorName(options.elbo.estimator), last_value, how));
   return result;
 }
 

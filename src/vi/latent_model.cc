@@ -14,12 +14,6 @@
 namespace cai {
 namespace {
 
-// log sigmoid(z) without overflow or cancellation.
-double LogSigmoid(double z) { return z >= 0.0 ? -std::log1p(std::exp(-z)) : z - std::log1p(std::exp(z)); }
-double Sigmoid(double z) {
-  return z >= 0.0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
-}
-
 Eigen::VectorXd One(double z) { return Eigen::VectorXd::Constant(1, z); }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "cai/core/numerics.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -146,6 +148,59 @@ TEST(KlAndEntropy, KnownValues) {
   EXPECT_TRUE(std::isinf(KlDivergence(p, std::vector<double>{1.0, 0.0})));
   EXPECT_NEAR(Entropy(p), std::log(2.0), 1e-15);
   EXPECT_EQ(Entropy(std::vector<double>{1.0, 0.0}), 0.0);
+}
+
+TEST(Softplus, MatchesTheLongDoubleFormulaAtModerateArguments) {
+  // Within 8 units in the last place (relative), double and float, from e^-30 to 30.
+  constexpr double kEps = std::numeric_limits<double>::epsilon();
+  constexpr double kEpsF = std::numeric_limits<float>::epsilon();
+  for (double x = -30.0; x <= 30.0; x += 0.37) {
+    const auto exact = static_cast<double>(std::log1p(std::exp(static_cast<long double>(x))));
+    EXPECT_NEAR(Softplus(x), exact, 8 * kEps * exact) << x;
+    const float xf = static_cast<float>(x);
+    const auto exact_f = static_cast<double>(std::log1p(std::exp(static_cast<long double>(xf))));
+    EXPECT_NEAR(Softplus(xf), exact_f, 8 * kEpsF * exact_f) << x;
+    // log sigmoid(x) = -softplus(-x).
+    const auto log_sigmoid = -static_cast<double>(std::log1p(std::exp(-static_cast<long double>(x))));
+    EXPECT_NEAR(LogSigmoid(x), log_sigmoid, -8 * kEps * log_sigmoid) << x;
+  }
+}
+
+TEST(Softplus, AsymptotesWithoutOverflow) {
+  // softplus(x) -> x for large x (the plain formula overflows to inf), -> exp(x) for very negative x.
+  EXPECT_EQ(Softplus(1000.0), 1000.0);
+  EXPECT_EQ(Softplus(100.0f), 100.0f);
+  EXPECT_DOUBLE_EQ(Softplus(-50.0), std::exp(-50.0));
+  EXPECT_FLOAT_EQ(Softplus(-50.0f), std::exp(-50.0f));
+  EXPECT_EQ(Softplus(-1000.0), 0.0);
+  EXPECT_DOUBLE_EQ(Softplus(0.0), std::log(2.0));
+  EXPECT_EQ(LogSigmoid(1000.0), -0.0);
+  EXPECT_EQ(LogSigmoid(-1000.0), -1000.0);
+  EXPECT_TRUE(std::isinf(std::log1p(std::exp(1000.0))));  // what the stable form avoids
+}
+
+TEST(Sigmoid, MatchesThePlainFormulaAtModerateArguments) {
+  constexpr double kEps = std::numeric_limits<double>::epsilon();
+  constexpr float kEpsF = std::numeric_limits<float>::epsilon();
+  for (double x = -30.0; x <= 30.0; x += 0.37) {
+    const double plain = 1.0 / (1.0 + std::exp(-x));
+    EXPECT_NEAR(Sigmoid(x), plain, 8 * kEps * plain) << x;
+    const float xf = static_cast<float>(x);
+    const float plain_f = 1.0f / (1.0f + std::exp(-xf));
+    EXPECT_NEAR(Sigmoid(xf), plain_f, 8 * kEpsF * plain_f) << x;
+    EXPECT_NEAR(Sigmoid(x) + Sigmoid(-x), 1.0, 4 * kEps) << x;
+  }
+}
+
+TEST(Sigmoid, Asymptotes) {
+  EXPECT_EQ(Sigmoid(0.0), 0.5);
+  EXPECT_EQ(Sigmoid(0.0f), 0.5f);
+  EXPECT_EQ(Sigmoid(1000.0), 1.0);
+  EXPECT_EQ(Sigmoid(1000.0f), 1.0f);
+  // For very negative x the value is exp(x) to full relative precision, down to the subnormals.
+  EXPECT_DOUBLE_EQ(Sigmoid(-700.0), std::exp(-700.0));
+  EXPECT_FLOAT_EQ(Sigmoid(-80.0f), std::exp(-80.0f));
+  EXPECT_EQ(Sigmoid(-1000.0), 0.0);
 }
 
 }  // namespace

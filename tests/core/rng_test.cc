@@ -2,12 +2,23 @@
 #include "cai/core/error.h"
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 namespace cai {
 namespace {
+
+TEST(SplitMix64, ReproducesThePublishedOutputsForSeedZero) {
+  // The first outputs of the reference splitmix64.c from state 0 (they also seed xoshiro256**).
+  std::uint64_t state = 0;
+  EXPECT_EQ(SplitMix64(state), 0xe220a8397b1dcdafULL);
+  EXPECT_EQ(SplitMix64(state), 0x6e789e6aa1b965f4ULL);
+  EXPECT_EQ(SplitMix64(state), 0x06c45d188009454fULL);
+  EXPECT_EQ(SplitMix64(state), 0xf88bb8a8724c81ecULL);
+  EXPECT_EQ(state, 4 * 0x9e3779b97f4a7c15ULL);  // the state advances by the golden gamma
+}
 
 TEST(Rng, SameSeedSameStreamDifferentSeedDifferentStream) {
   Rng a(42), b(42), c(43);

@@ -349,7 +349,7 @@ TEST(IrlObjective, LbfgsRaisesTheObjectiveMonotonicallyToAStationaryPoint) {
       IrlFitOptions fo;
       fo.gradient_tolerance = 1e-8;
       const IrlFitResult r = FitIrl(objective, fo);
-      EXPECT_TRUE(r.converged) << r.message;
+      EXPECT_TRUE(r.summary.converged) << r.summary.message;
       ASSERT_GE(r.trace.size(), 3u);
       for (std::size_t i = 1; i < r.trace.size(); ++i) {
         EXPECT_GT(r.trace[i].objective, r.trace[i - 1].objective) << "iteration " << i;
@@ -395,7 +395,7 @@ TEST(IrlFit, RecoversTheExpertPolicyFromManyDemonstrations) {
   o.horizon = horizon;
   IrlObjective objective(world.mdp, world.features, demos, o);
   const IrlFitResult r = FitIrl(objective, IrlFitOptions{});
-  ASSERT_TRUE(r.converged) << r.message;
+  ASSERT_TRUE(r.summary.converged) << r.summary.message;
   const auto learned = SolveFiniteHorizon(WithRewards(world.mdp, Rewards(world.features, r.theta)), fo);
   double worst_tv = 0.0;
   for (int t = 0; t < horizon; ++t) {

@@ -45,4 +45,15 @@ double KlDivergence(std::span<const double> p, std::span<const double> q);
 /// Shannon entropy -sum_i p_i log p_i in nats.
 double Entropy(std::span<const double> p);
 
+// ---- softplus and sigmoid, without overflow (the one implementation; double and float) ----
+
+/// softplus(x) = log(1 + exp(x)): x + log1p(exp(-x)) for x > 0, else log1p(exp(x)).
+double Softplus(double x);
+float Softplus(float x);
+/// sigmoid(x) = 1 / (1 + exp(-x)) for x >= 0, else exp(x) / (1 + exp(x)).
+double Sigmoid(double x);
+float Sigmoid(float x);
+/// log sigmoid(x) = -softplus(-x).
+double LogSigmoid(double x);
+
 }  // namespace cai

@@ -1,5 +1,5 @@
 // Seeded pseudo-random generator: every random draw in cai comes from one of these, passed in
-// explicitly (DESIGN.md, "determinism"). Same seed, same stream, on every platform.
+// explicitly (docs/architecture.md, "determinism"). Same seed, same stream, on every platform.
 #pragma once
 
 #include <array>
@@ -7,6 +7,11 @@
 #include <span>
 
 namespace cai {
+
+/// splitmix64 (Steele, Lea and Flood 2014, in Vigna's reference form): adds the golden gamma
+/// 0x9e3779b97f4a7c15 to `state` and returns the mixed value. The one seeding function of cai:
+/// it seeds Rng, the planners' vector generators and derived per-stream seeds.
+std::uint64_t SplitMix64(std::uint64_t& state);
 
 /// Everything that determines an Rng's future output (for checkpoints: save, restore, same stream).
 struct RngState {

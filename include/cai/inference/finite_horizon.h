@@ -4,6 +4,7 @@
 #include <span>
 #include <vector>
 
+#include "cai/core/solver_summary.h"
 #include "cai/inference/soft_bellman.h"
 #include "cai/mdp/mdp.h"
 
@@ -22,6 +23,8 @@ struct FiniteHorizonSolution {
   std::vector<double> values;    ///< T x S
   std::vector<double> q_values;  ///< T x S x A
   std::vector<double> policy;    ///< T x S x A
+  /// Exact: converged, iterations = T backward steps, final residual and error bound 0.
+  SolverSummary summary;
   std::span<const double> ValuesAt(int t) const;
   std::span<const double> QAt(int t) const;
   std::span<const double> PolicyAt(int t) const;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cai/core/solver_summary.h"
 #include "cai/inference/soft_backup.h"
 #include "cai/irl/demonstrations.h"
 #include "cai/mdp/features.h"
@@ -148,6 +149,12 @@ struct IrlTraceRow {
 struct IrlFitResult {
   std::vector<double> theta;
   std::vector<IrlTraceRow> trace;
+  /// iterations = accepted steps; final_residual = the last ||dL/dtheta||_inf; no error bound.
+  /// kConverged (gradient or objective-change test, or a line search out of precision near a
+  /// stationary point), kNoConvergence (max_iterations) or kFailure (a line search stuck elsewhere).
+  SolverSummary summary;
+  /// Copies of summary.converged, .iterations and .message for callers not yet moved to
+  /// `summary`; to be removed once none reads them.
   bool converged = false;
   int iterations = 0;
   std::string message;

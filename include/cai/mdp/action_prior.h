@@ -1,6 +1,7 @@
-// The action prior p(a|s): the design knob of control as inference (DESIGN.md section 4).
+// The action prior p(a|s): the design knob of control as inference (docs/priors.md).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,10 @@ ActionPrior ActionPriorFromJson(const nlohmann::json& doc);
 nlohmann::json ActionPriorToJson(const ActionPrior& prior);
 /// Reads a `cai.prior/1` file; errors are prefixed with the path.
 ActionPrior LoadActionPrior(const std::string& path);
+
+/// The prior named "none" (the counting measure) or "uniform"; nullopt for any other text.
+std::optional<ActionPrior> NamedActionPrior(const std::string& name);
+/// What a --prior argument says: "none", "uniform" or the path of a `cai.prior/1` file.
+ActionPrior ParseActionPrior(const std::string& text);
 
 }  // namespace cai

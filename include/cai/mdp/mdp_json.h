@@ -5,6 +5,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "cai/core/file.h"  // WriteFileAtomically, for the writers of cai.mdp/1 and other JSON files
 #include "cai/mdp/mdp.h"
 
 namespace cai {
@@ -18,12 +19,10 @@ nlohmann::json MdpToJson(const Mdp& mdp);
 
 /// Reads a `cai.mdp/1` file. Errors are prefixed with the path.
 Mdp LoadMdp(const std::string& path);
-/// Writes a `cai.mdp/1` file atomically (temporary file, then rename).
+/// Writes a `cai.mdp/1` file atomically (WriteFileAtomically).
 void SaveMdp(const Mdp& mdp, const std::string& path);
 
 /// Reads a whole file as JSON; errors name the path and, for syntax errors, the byte offset.
 nlohmann::json ReadJsonFile(const std::string& path);
-/// Writes text to `path` through a temporary file and a rename, so readers never see half a file.
-void WriteFileAtomically(const std::string& path, const std::string& contents);
 
 }  // namespace cai

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "cai/core/solver_summary.h"
 #include "cai/planning/batched_dynamics.h"
 
 namespace cai {
@@ -91,7 +92,9 @@ MppiOptions MppiOptionsFromJson(const nlohmann::json& json, const MppiOptions& b
 void ValidateMppiOptions(const MppiOptions& options, const BatchedDynamics& dynamics);
 
 /// What one Plan call's last iteration saw (returns are undiscounted sums over the horizon).
-struct MppiSummary {
+/// The SolverSummary part: kBudgetReached (MPPI runs its fixed number of iterations), iterations
+/// = MppiOptions::iterations, no residual, error bound or message (Plan does not allocate).
+struct MppiSummary : SolverSummary {
   /// 1 / sum_k w_k^2 of the normalised weights, in [1, K].
   double effective_sample_size = 0.0;
   /// sum_k w_k R_k.

@@ -23,6 +23,7 @@
 
 #include "cai/core/adam.h"
 #include "cai/core/rng.h"
+#include "cai/core/solver_summary.h"
 #include "cai/nn/mlp.h"
 
 namespace cai::nn {
@@ -62,16 +63,14 @@ void ValidateEnsembleOptions(const EnsembleOptions& options);
 
 /// What a Fit did. NLL and MSE are means over the data and the members, per example, on the
 /// standardised targets (NLL without the 0.5 D log(2 pi) constant; MSE summed over the D outputs).
-struct EnsembleFitSummary {
-  bool converged = false;        ///< every loss finite
-  int iterations = 0;            ///< gradient steps per member
+/// The SolverSummary part: kBudgetReached (converged) when every loss is finite, else kFailure;
+/// iterations = gradient steps per member; final_residual = final_nll; no error bound.
+struct EnsembleFitSummary : SolverSummary {
   int examples = 0;              ///< data set size
   double initial_nll = 0.0;      ///< on the whole data set, before this Fit's steps
   double final_nll = 0.0;        ///< on the whole data set, after
-  double final_residual = 0.0;   ///< = final_nll
   double final_mse = 0.0;        ///< mean squared error of the members' means, after
   std::vector<double> member_nll;  ///< final NLL of each member
-  std::string message;
 };
 
 /// The soft bound of the log-variance and its derivative d lv / d raw (see the file comment).

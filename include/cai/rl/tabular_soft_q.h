@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "cai/core/solver_summary.h"
 #include "cai/inference/soft_bellman.h"
 #include "cai/mdp/mdp.h"
 
@@ -38,6 +39,9 @@ struct TabularSoftQResult {
   std::vector<double> values;      ///< V(s) from q
   std::vector<std::int64_t> visits;  ///< updates per (s, a)
   std::int64_t episodes = 0;
+  /// kBudgetReached after `steps` transitions (no stopping test); iterations = steps (capped at
+  /// the largest int); no residual or error bound.
+  SolverSummary summary;
 };
 
 /// Runs soft Q-learning on transitions sampled from `mdp`; deterministic for a given seed.

@@ -90,8 +90,9 @@ struct FitResult {
 };
 
 /// Maximises the ELBO over q's parameters from `initial` by Adam on the estimated gradient.
-/// Deterministic for a given seed. summary.converged is false only if a parameter left the valid
-/// range (the last valid q is returned); iterations = steps taken; final_residual = the norm of the
+/// Deterministic for a given seed. summary.termination is kBudgetReached after all the steps
+/// (converged), kFailure if a parameter left the valid range (the last valid q is returned);
+/// iterations = steps taken; final_residual = the norm of the
 /// last gradient estimate. The last trace entry (step = steps) is the final q's ELBO: exact when
 /// the model has a closed form, else a 20000-sample reparameterisation estimate (its standard error
 /// is in the message).

@@ -10,7 +10,7 @@ from . import vi
 from . import planning
 from . import irl
 from . import align
-__all__: list[str] = ['ActorCriticTrainer', 'CaiError', 'Environment', 'FiniteHorizonSolution', 'Mdp', 'Policy', 'PythonEnvironment', 'SacTrainer', 'SoftQTrainer', 'SoftSolution', 'Space', 'Trainer', 'VectorEnv', 'align', 'builtin_names', 'describe_builtins', 'discounted_occupancy', 'enumerate_posterior', 'env_names', 'forward_messages', 'irl', 'load_policy', 'make_env', 'planning', 'read_metadata', 'run_training', 'sample_trajectory', 'soft_value_iteration', 'solve_finite_horizon', 'vi']
+__all__: list[str] = ['ActorCriticTrainer', 'CaiError', 'Environment', 'FiniteHorizonSolution', 'Mdp', 'Policy', 'PythonEnvironment', 'SacTrainer', 'SoftQTrainer', 'SoftSolution', 'SolverSummary', 'Space', 'Trainer', 'VectorEnv', 'align', 'builtin_names', 'describe_builtins', 'discounted_occupancy', 'enumerate_posterior', 'env_names', 'forward_messages', 'irl', 'load_policy', 'make_env', 'planning', 'read_metadata', 'run_training', 'sample_trajectory', 'soft_value_iteration', 'solve_finite_horizon', 'vi']
 class CaiError(ValueError):
     """
     Bad input (an argument, option, file or array): the message names the field, the value and what was expected. A ValueError.
@@ -88,6 +88,42 @@ class Mdp:
         """
         (S, A) booleans: the episode ends after the action.
         """
+class SolverSummary:
+    """
+    What an iterative solver reports: how it stopped, iterations, final residual, error bound, message.
+    """
+    def __repr__(self) -> str:
+        ...
+    def brief_report(self) -> str:
+        """
+        One line: message, termination, iterations, residual, bound.
+        """
+    @property
+    def converged(self) -> bool:
+        """
+        True when the solver finished normally (converged or ran its fixed budget).
+        """
+    @property
+    def error_bound(self) -> float:
+        """
+        NaN when the solver has none.
+        """
+    @property
+    def final_residual(self) -> float:
+        """
+        NaN when the solver has none.
+        """
+    @property
+    def iterations(self) -> int:
+        ...
+    @property
+    def message(self) -> str:
+        ...
+    @property
+    def termination(self) -> str:
+        """
+        "converged", "no convergence", "budget reached" or "failure".
+        """
 class SoftSolution:
     """
     Result of soft_value_iteration.
@@ -122,6 +158,11 @@ class SoftSolution:
     @property
     def residual(self) -> float:
         ...
+    @property
+    def summary(self) -> SolverSummary:
+        """
+        The SolverSummary.
+        """
 class FiniteHorizonSolution:
     """
     Result of solve_finite_horizon.
@@ -143,6 +184,11 @@ class FiniteHorizonSolution:
     def policy(self) -> numpy.typing.NDArray[numpy.float64]:
         """
         pi_t(a|s), shape (T, S, A).
+        """
+    @property
+    def summary(self) -> SolverSummary:
+        """
+        The SolverSummary (exact: converged).
         """
 class Space:
     """

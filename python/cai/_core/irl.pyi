@@ -151,7 +151,7 @@ class Objective:
         """
     def fit(self, optimizer: str = 'lbfgs', max_iterations: typing.SupportsInt | typing.SupportsIndex = 1000, gradient_tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-06, relative_tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-12, lbfgs_memory: typing.SupportsInt | typing.SupportsIndex = 10, learning_rate: typing.SupportsFloat | typing.SupportsIndex = 0.05, initial_theta: typing.Any = None) -> dict:
         """
-        Maximises L (optimizer "lbfgs" or "adam") from initial_theta (None: zeros). Returns a dict: theta, trace (arrays iteration, evaluations, objective, gradient_norm), converged, iterations, message.
+        Maximises L (optimizer "lbfgs" or "adam") from initial_theta (None: zeros). Returns a dict: theta, trace (arrays iteration, evaluations, objective, gradient_norm), converged, iterations, message, summary (a cai.SolverSummary).
         """
     @property
     def checkpoint_interval(self) -> int:

@@ -2,6 +2,7 @@
 The variational-inference toolkit: Gaussian families, latent models with exact posteriors or quadrature, ELBO estimators and ELBO fitting by Adam.
 """
 from __future__ import annotations
+import cai._core
 import numpy
 import numpy.typing
 import typing
@@ -396,6 +397,11 @@ class FitResult:
     def q(self) -> VariationalGaussian:
         """
         The fitted VariationalGaussian.
+        """
+    @property
+    def summary(self) -> cai._core.SolverSummary:
+        """
+        The SolverSummary (cai.SolverSummary).
         """
     @property
     def trace_elbo(self) -> numpy.typing.NDArray[numpy.float64]:
