@@ -91,8 +91,7 @@ void OptionFlags::Rethrow(const OptionError& e) const {
     throw;
   }
   const std::string index = p.field.substr(f->info.name.size());  // "[1]" or ""
-  if (!e.qualifier().empty()) throw Error(fmt::format("{}{} = {}; expected {}", f->name, index, p.value, p.expected));
-  throw Error(fmt::format("{}: {}: {} is invalid (expected {})", f->name, p.field, p.value, p.expected));
+  throw Error(fmt::format("{}{}: {} is invalid (expected {})", f->name, index, p.value, p.expected));
 }
 
 }  // namespace cai::cli

@@ -45,7 +45,7 @@ void RethrowNamingKeyword(const OptionError& e, const std::vector<OptionInfo>& f
   }
   if (f == nullptr || !e.qualifier().empty()) throw;
   const std::string& q = f->qualifier.empty() ? qualifier : f->qualifier;
-  if (!q.empty()) throw Error(fmt::format("{}.{} = {}; expected {}", q, p.field, p.value, p.expected));
+  if (!q.empty()) throw Error(fmt::format("{}.{}: {} is invalid (expected {})", q, p.field, p.value, p.expected));
   const std::string keyword = f->keyword.empty() ? f->name : f->keyword;
   throw Error(fmt::format("{}: {} is invalid (expected {})", keyword, p.value, p.expected));
 }

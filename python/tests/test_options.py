@@ -46,7 +46,7 @@ def test_run_takes_every_control_and_planner_keyword():
 
 
 def test_a_value_of_the_wrong_type_names_the_keyword():
-    with pytest.raises(cai.CaiError, match=r"^MppiOptions\.samples = \"x\"; expected an integer$"):
+    with pytest.raises(cai.CaiError, match=r"^MppiOptions\.samples: \"x\" is invalid \(expected an integer\)$"):
         planning.MPPI(samples="x")
     with pytest.raises(cai.CaiError, match='unknown keyword argument "sampels"'):
         planning.MPPI(sampels=10)

@@ -117,7 +117,7 @@ def test_bad_options_name_the_field(kwargs, field):
 def test_bad_env_state_and_steps():
     with pytest.raises(cai.CaiError, match="env"):
         planning.MPPI("CartPole-v1")
-    with pytest.raises(cai.CaiError, match='MppiControlOptions.env = "PointMass2D"'):
+    with pytest.raises(cai.CaiError, match='MppiControlOptions.env: "PointMass2D" is invalid'):
         planning.run("PointMass2D", 5)
     with pytest.raises(cai.CaiError, match="MppiControlOptions.steps"):
         planning.run("Pendulum-v1", -1)

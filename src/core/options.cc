@@ -10,7 +10,7 @@ void ThrowInvalidOption(OptionProblem problem, const std::string& qualifier) {
   std::string message =
       qualifier.empty()
           ? fmt::format("{}: {} is invalid (expected {})", problem.field, problem.value, problem.expected)
-          : fmt::format("{}.{} = {}; expected {}", qualifier, problem.field, problem.value, problem.expected);
+          : fmt::format("{}.{}: {} is invalid (expected {})", qualifier, problem.field, problem.value, problem.expected);
   throw OptionError(message, std::move(problem), qualifier);
 }
 
@@ -77,7 +77,11 @@ std::string OptionDefaultText(const nlohmann::json& v) {
   if (v.is_null()) return "none";
   if (v.is_array()) {
     std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ",") + OptionDefaultText(x);
+    for (const auto& x : v) {
+      // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wrestrict) on "," + std::string&&.
+      if (!s.empty()) s.push_back(',');
+      s.append(OptionDefaultText(x));
+    }
     return s.empty() ? "none" : s;
   }
   return v.dump();

@@ -17,8 +17,8 @@ TINY = ["--episodes", "4", "--episode-length", "20", "--members", "2", "--hidden
 class PetsTest(cli_util.CliTestCase):
     def test_bad_input_is_one_line_exit_2(self):
         out = os.path.join(self.dir, "bad")
-        for args, fragment in [(["--members", "0"], "--members = 0"),
-                               (["--samples", "0"], "--samples = 0"),
+        for args, fragment in [(["--members", "0"], "--members: 0 is invalid"),
+                               (["--samples", "0"], "--samples: 0 is invalid"),
                                (["--env", "CartPole-v1"], "CartPole-v1"),
                                (["--reward", "maybe"], "--reward"),
                                (["--start", "sideways"], "--start"),

@@ -63,12 +63,12 @@ class TrainAlgorithmsTest(cli_util.CliTestCase):
     def test_bad_input_is_one_line_exit_2(self):
         d = os.path.join(self.dir, "bad")
         self.assertUsageError(run("train", "soft-q", "--env", "Pendulum-v1", "--out", d), "Discrete action space")
-        self.assertUsageError(run("train", "soft-q", "--alpha", "0", "--out", d), "temperature: 0 is invalid")
-        self.assertUsageError(run("train", "soft-q", "--prior", "0.5,0.6", "--out", d), "action_prior")
+        self.assertUsageError(run("train", "soft-q", "--alpha", "0", "--out", d), "--alpha: 0 is invalid")
+        self.assertUsageError(run("train", "soft-q", "--prior", "0.5,0.6", "--out", d), "--prior: summing to 1.1 is invalid")
         self.assertUsageError(run("train", "soft-q", "--prior", "0.2,0.3,0.5", "--out", d), "one entry per action")
         self.assertUsageError(run("train", "soft-q", "--loss", "l1", "--out", d), "--loss")
-        self.assertUsageError(run("train", "maxent-pg", "--num-envs", "0", "--out", d), "num_envs")
-        self.assertUsageError(run("train", "maxent-pg", "--alpha", "-1", "--out", d), "entropy_coefficient")
+        self.assertUsageError(run("train", "maxent-pg", "--num-envs", "0", "--out", d), "--num-envs: 0 is invalid")
+        self.assertUsageError(run("train", "maxent-pg", "--alpha", "-1", "--out", d), "--alpha: -1 is invalid")
         self.assertUsageError(run("train", "maxent-pg", "--env", "Pendulum-v1", "--prior", "1", "--out", d), "prior")
         cfg = os.path.join(self.dir, "cfg.json")
         with open(cfg, "w") as f:

@@ -111,7 +111,7 @@ TEST(Options, ValidationErrorsCarryFieldValueAndExpectation) {
     planning::MppiOptionList().Validate(mppi);
     ADD_FAILURE();
   } catch (const OptionError& e) {
-    EXPECT_STREQ(e.what(), "MppiOptions.samples = 0; expected an integer >= 1");
+    EXPECT_STREQ(e.what(), "MppiOptions.samples: 0 is invalid (expected an integer >= 1)");
     EXPECT_EQ(e.qualifier(), "MppiOptions");
     EXPECT_EQ(e.problem().expected, "an integer >= 1");
   }

@@ -83,13 +83,13 @@ TEST(MppiControlTest, MountainCarStopsAtTheGoal) {
 
 TEST(MppiControlTest, OptionErrorsNameTheField) {
   const auto msg = [](MppiControlOptions o) { return ErrorMessage([&] { RunMppiControl(o); }); };
-  EXPECT_THAT(msg({.env = "CartPole-v1"}), HasSubstr("MppiControlOptions.env = \"CartPole-v1\""));
-  EXPECT_THAT(msg({.env = "PointMass2D"}), HasSubstr("MppiControlOptions.env = \"PointMass2D\""));
-  EXPECT_THAT(msg({.steps = -1}), HasSubstr("MppiControlOptions.steps = -1"));
-  EXPECT_THAT(msg({.energy_weight = -2}), HasSubstr("MppiControlOptions.energy_weight = -2"));
-  EXPECT_THAT(msg({.env = "CartPoleSwingUp-v0", .energy_weight = 5}), HasSubstr("MppiControlOptions.energy_weight = 5"));
-  EXPECT_EQ(msg({.mppi = {.samples = 0}}), "MppiOptions.samples = 0; expected an integer >= 1");
-  EXPECT_THAT(ErrorMessage([] { ParseMppiSmoothing("box"); }), HasSubstr("MppiOptions.smoothing = \"box\""));
+  EXPECT_THAT(msg({.env = "CartPole-v1"}), HasSubstr("MppiControlOptions.env: \"CartPole-v1\" is invalid"));
+  EXPECT_THAT(msg({.env = "PointMass2D"}), HasSubstr("MppiControlOptions.env: \"PointMass2D\" is invalid"));
+  EXPECT_THAT(msg({.steps = -1}), HasSubstr("MppiControlOptions.steps: -1 is invalid"));
+  EXPECT_THAT(msg({.energy_weight = -2}), HasSubstr("MppiControlOptions.energy_weight: -2 is invalid"));
+  EXPECT_THAT(msg({.env = "CartPoleSwingUp-v0", .energy_weight = 5}), HasSubstr("MppiControlOptions.energy_weight: 5 is invalid"));
+  EXPECT_EQ(msg({.mppi = {.samples = 0}}), "MppiOptions.samples: 0 is invalid (expected an integer >= 1)");
+  EXPECT_THAT(ErrorMessage([] { ParseMppiSmoothing("box"); }), HasSubstr("MppiOptions.smoothing: \"box\" is invalid"));
   EXPECT_THAT(ErrorMessage([] { MakePlanningModel("Pendulum-v1", NAN); }), HasSubstr("energy_weight = nan"));
   EXPECT_THAT(ErrorMessage([] { MakePlanningModel("Acrobot"); }), HasSubstr("env = \"Acrobot\""));
 }

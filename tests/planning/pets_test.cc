@@ -227,35 +227,35 @@ TEST(ProbabilisticEnsemble, SameSeedSameFitDifferentSeedDifferentFit) {
 TEST(EnsembleOptions, ErrorsNameTheField) {
   EnsembleOptions o;
   o.members = 0;
-  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.members = 0; expected"));
+  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.members: 0 is invalid (expected"));
   o = {};
   o.max_log_variance = -20;
-  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.max_log_variance = -20"));
+  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.max_log_variance: -20 is invalid"));
   o = {};
   o.learning_rate = -1;
-  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.learning_rate = -1"));
+  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.learning_rate: -1 is invalid"));
   o = {};
   o.hidden = {8, 0};
-  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.hidden[1] = 0"));
+  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.hidden[1]: 0 is invalid"));
   o = {};
   o.gradient_steps = 0;
-  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.gradient_steps = 0"));
+  EXPECT_THAT(ErrorMessage([&] { ValidateEnsembleOptions(o); }), HasSubstr("EnsembleOptions.gradient_steps: 0 is invalid"));
 }
 
 TEST(PetsOptions, ErrorsNameTheField) {
   const BatchedPendulum pendulum;
   PetsOptions o;
   o.random_episodes = 0;
-  EXPECT_THAT(ErrorMessage([&] { ValidatePetsOptions(o, pendulum); }), HasSubstr("PetsOptions.random_episodes = 0"));
+  EXPECT_THAT(ErrorMessage([&] { ValidatePetsOptions(o, pendulum); }), HasSubstr("PetsOptions.random_episodes: 0 is invalid"));
   o = {};
   o.initial_state = {1.0, 2.0, 3.0};
-  EXPECT_THAT(ErrorMessage([&] { ValidatePetsOptions(o, pendulum); }), HasSubstr("PetsOptions.initial_state = [3 entries]"));
+  EXPECT_THAT(ErrorMessage([&] { ValidatePetsOptions(o, pendulum); }), HasSubstr("PetsOptions.initial_state: [3 entries] is invalid"));
   o = {};
   o.mppi.samples = 0;
-  EXPECT_THAT(ErrorMessage([&] { ValidatePetsOptions(o, pendulum); }), HasSubstr("MppiOptions.samples = 0"));
+  EXPECT_THAT(ErrorMessage([&] { ValidatePetsOptions(o, pendulum); }), HasSubstr("MppiOptions.samples: 0 is invalid"));
   o = {};
   o.ensemble.members = -1;
-  EXPECT_THAT(ErrorMessage([&] { ValidatePetsOptions(o, pendulum); }), HasSubstr("EnsembleOptions.members = -1"));
+  EXPECT_THAT(ErrorMessage([&] { ValidatePetsOptions(o, pendulum); }), HasSubstr("EnsembleOptions.members: -1 is invalid"));
   EXPECT_THAT(ErrorMessage([&] { PetsOptionsFromJson(nlohmann::json{{"membres", 3}}); }), HasSubstr("unknown key \"membres\""));
   EXPECT_THAT(ErrorMessage([&] { PetsOptionsFromJson(nlohmann::json{{"reward", "maybe"}}); }), HasSubstr("\"reward\""));
   EXPECT_THAT(ErrorMessage([&] { PetsTrainer("CartPole-v1", PetsOptions{}, 10); }), HasSubstr("expected one of: Pendulum-v1"));

@@ -4,9 +4,10 @@
 // --help (apps/cai/option_flags.h) and the Python keywords (python/src), so that a field is
 // declared in the struct and named in the list, nowhere else.
 //
-// Messages (one shape, two spellings of the field's place):
+// Messages (one dialect; the field's place is qualified by its struct in planning's lists):
 //   "<field>: <value> is invalid (expected <what>)"            validation, unqualified lists (rl)
-//   "<Struct>.<field> = <value>; expected <what>"              validation, qualified lists (planning)
+//   "<Struct>.<field>: <value> is invalid (expected <what>)"   validation, qualified lists (planning)
+//   "--<flag>: <value> is invalid (expected <what>)"           the same error in the CLI
 //   "<name> option \"<key>\": <json> is invalid (expected <what>)"   JSON value of the wrong type
 //   "<name> options: unknown key \"<key>\""
 // Every one of them is an OptionError carrying the field, the value and what was expected, so that
