@@ -10,8 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cai/core/error.h"
-#include "cai/inference/finite_horizon.h"
-#include "cai/inference/soft_value_iteration.h"
 #include "cai/io/gridworld_svg.h"
 #include "cai/irl/demonstrations.h"
 #include "cai/irl/irl_fitter.h"
@@ -21,54 +19,18 @@
 #include "cai/mdp/mdp_json.h"
 #include "cai/run/run_directory.h"
 #include "commands.h"
+#include "problem_flags.h"
 
 namespace cai::cli {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProblemSource, mdp_file, builtin, params)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(HorizonOrDiscount, horizon, discount)
 
 namespace {
 
-struct Horizon {
-  int horizon = 0;
-  double discount = -1.0;
-};
-
-// --horizon T (finite) or --discount G (infinite): exactly one.
-void CheckHorizon(const Horizon& h, bool horizon_given, bool discount_given, const char* command) {
-  if (horizon_given == discount_given) {
-    throw Error(fmt::format("{}: give either --horizon T (finite horizon) or --discount G "
-                            "(discounted)", command));
-  }
-  if (horizon_given && h.horizon < 1) {
-    throw Error(fmt::format("--horizon: {} is invalid (expected an integer >= 1)", h.horizon));
-  }
-  if (discount_given && !(h.discount >= 0.0 && h.discount < 1.0)) {
-    throw Error(fmt::format("--discount: {} is invalid (expected a number in [0, 1))", h.discount));
-  }
-}
-
-// The soft policy of the MDP's own rewards: T x S x A with a horizon, S x A otherwise.
-std::vector<double> SoftPolicyOf(const Mdp& mdp, double temperature, const Horizon& h,
-                                 Backup backup) {
-  if (h.horizon > 0) {
-    FiniteHorizonOptions o;
-    o.temperature = temperature;
-    o.horizon = h.horizon;
-    o.backup = backup;
-    return SolveFiniteHorizon(mdp, o).policy;
-  }
-  SoftValueIterationOptions o;
-  o.temperature = temperature;
-  o.discount = h.discount;
-  o.backup = backup;
-  auto result = SolveSoftValueIteration(mdp, o);
-  if (!result.summary.converged) throw Error("soft value iteration: " + result.summary.message);
-  return std::move(result.solution.policy);
-}
-
 struct DemosArgs {
   ProblemSource source;
-  Horizon h;
+  HorizonOrDiscount h;
   double temperature = 1.0;
   std::string backup = "variational";
   int count = 16;
@@ -95,7 +57,10 @@ void RunDemos(const DemosArgs& args) {
     throw Error(fmt::format("--length: {} is invalid (expected an integer >= 1 with --discount)",
                             length));
   }
-  const auto policy = SoftPolicyOf(mdp, args.temperature, args.h, ParseBackup(args.backup));
+  SoftBellmanParams params;
+  params.temperature = args.temperature;
+  params.backup = ParseBackup(args.backup);
+  const auto policy = SoftOptimalPolicy(mdp, params, args.h);
   const auto demos = SampleDemonstrations(mdp, policy, args.count, length, args.seed);
   SaveDemonstrations(demos, args.out);
   std::cout << fmt::format("wrote {} demonstrations of up to {} steps to {}\n", demos.size(),
@@ -106,7 +71,7 @@ struct IrlArgs {
   ProblemSource source;
   std::string features;
   std::string demos;
-  Horizon h;
+  HorizonOrDiscount h;
   std::string method = "mce";
   double temperature = 1.0;
   double l2 = 0.0;
@@ -121,13 +86,14 @@ struct IrlArgs {
   bool json = false;
 };
 
+constexpr const char* kIrlMissingHorizon = "irl: give either --horizon T (finite horizon) or --discount G (discounted)";
+
 // Flags that define the run: fixed once a run directory exists.
 const char* const kIrlRunFlags[] = {"--mdp", "--builtin", "--param", "--features", "--demos", "--horizon",
                                     "--discount", "--method", "--temperature", "--l2", "--optimizer",
                                     "--iterations", "--learning-rate", "--gradient-tolerance", "--out",
                                     "--checkpoint-every", "--log-every"};
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Horizon, horizon, discount)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IrlArgs, source, features, demos, h, method, temperature, l2, optimizer, iterations,
                                    learning_rate, gradient_tolerance)
 
@@ -213,7 +179,10 @@ void RunIrl(const IrlArgs& args) {
   LinearReward(features, fit.theta, rewards);
   const Mdp learned = WithRewards(mdp, rewards);
   const Backup backup = o.method == IrlMethod::kMaxEnt ? Backup::kExact : Backup::kVariational;
-  const auto policy = SoftPolicyOf(learned, args.temperature, args.h, backup);
+  SoftBellmanParams params;
+  params.temperature = args.temperature;
+  params.backup = backup;
+  const auto policy = SoftOptimalPolicy(learned, params, args.h);
   std::optional<double> evd;
   if (args.h.horizon == 0) evd = ExpectedValueDifference(mdp, rewards, args.h.discount);
 
@@ -310,8 +279,7 @@ void AddIrlCommands(CLI::App& app) {
     cmd->add_option("--features", args->features,
                     "cai.features/1 file (default: the built-in's features, else one-hot states)");
     cmd->add_option("--demos", args->demos, "demonstrations, JSON Lines (required unless --resume)");
-    auto* horizon = cmd->add_option("--horizon", args->h.horizon, "finite horizon T >= 1");
-    auto* discount = cmd->add_option("--discount", args->h.discount, "discount in [0, 1) (discounted)");
+    args->h.AddFlags(*cmd, "discount in [0, 1) (discounted)", "finite horizon T >= 1");
     cmd->add_option("--method", args->method, "mce (default, variational backup) or maxent (exact)");
     cmd->add_option("--temperature", args->temperature, "alpha > 0 (1)");
     cmd->add_option("--l2", args->l2, "L2 regularisation lambda >= 0 (0)");
@@ -328,7 +296,7 @@ void AddIrlCommands(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--log-every", args->log_every, "metrics every N iterations")->capture_default_str();
     cmd->add_flag("--json", args->json, "print the summary as one JSON object");
-    cmd->callback([args, cmd, horizon, discount]() {
+    cmd->callback([args, cmd]() {
       IrlArgs& a = *args;
       if (!a.resume.empty()) {
         for (const char* flag : kIrlRunFlags) {
@@ -337,11 +305,11 @@ void AddIrlCommands(CLI::App& app) {
           }
         }
         IrlConfigFromJson(run::ReadRunConfig(a.resume), a);
-        CheckHorizon(a.h, a.h.horizon > 0, a.h.horizon == 0, "irl");
+        a.h.CheckGiven(a.h.horizon > 0, a.h.horizon == 0, kIrlMissingHorizon, true);
       } else {
         if (a.demos.empty()) throw Error("--demos: a demonstrations file is required (or --resume DIR)");
         if (a.out.empty()) throw Error("--out: a run directory is required (or --resume DIR)");
-        CheckHorizon(a.h, horizon->count() > 0, discount->count() > 0, "irl");
+        a.h.Check(kIrlMissingHorizon, true);
       }
       if (a.checkpoint_every < 0) {
         throw Error(fmt::format("--checkpoint-every: {} is invalid (expected an integer >= 0)", a.checkpoint_every));
@@ -355,16 +323,15 @@ void AddIrlCommands(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "demos", "sample demonstrations (JSON Lines) from the soft-optimal policy of an MDP's reward");
     args->source.AddFlags(*cmd);
-    auto* horizon = cmd->add_option("--horizon", args->h.horizon, "finite horizon T >= 1");
-    auto* discount = cmd->add_option("--discount", args->h.discount, "discount in [0, 1)");
+    args->h.AddFlags(*cmd, "discount in [0, 1)", "finite horizon T >= 1");
     cmd->add_option("--temperature", args->temperature, "alpha > 0 (1)");
     cmd->add_option("--backup", args->backup, "expert's backup: variational (default) or exact");
     cmd->add_option("--count", args->count, "number of trajectories (16)");
     cmd->add_option("--length", args->length, "steps per trajectory (with --discount)");
     cmd->add_option("--seed", args->seed, "random seed (0)");
     cmd->add_option("--out", args->out, "output file (.jsonl)")->required();
-    cmd->callback([args, horizon, discount]() {
-      CheckHorizon(args->h, horizon->count() > 0, discount->count() > 0, "demos");
+    cmd->callback([args]() {
+      args->h.Check("demos: give either --horizon T (finite horizon) or --discount G (discounted)", true);
       RunDemos(*args);
     });
   }

@@ -17,7 +17,11 @@ void HorizonOrDiscount::AddFlags(CLI::App& cmd, const std::string& discount_help
 }
 
 void HorizonOrDiscount::Check(const std::string& missing, bool discount_below_one) const {
-  const bool horizon_given = horizon_flag->count() > 0, discount_given = discount_flag->count() > 0;
+  CheckGiven(horizon_flag->count() > 0, discount_flag->count() > 0, missing, discount_below_one);
+}
+
+void HorizonOrDiscount::CheckGiven(bool horizon_given, bool discount_given, const std::string& missing,
+                                   bool discount_below_one) const {
   if (!horizon_given && !discount_given) throw Error(missing);
   if (horizon_given && horizon < 1) {
     throw Error(fmt::format("--horizon: {} is invalid (expected an integer >= 1)", horizon));

@@ -25,6 +25,9 @@ struct HorizonOrDiscount {
   /// "--horizon: T is invalid (expected an integer >= 1)"; with `discount_below_one`, also
   /// "--discount: G is invalid (expected a number in [0, 1))".
   void Check(const std::string& missing, bool discount_below_one = false) const;
+  /// The same checks with what was given said by the caller (a resumed run's stored choice).
+  void CheckGiven(bool horizon_given, bool discount_given, const std::string& missing,
+                  bool discount_below_one = false) const;
 };
 
 /// The soft-optimal policy under `params` (its discount is ignored): T x S x A from the backward
