@@ -25,9 +25,14 @@ def test_cli_run_loads_in_python(cai_cli, tmp_path):
          "--no-progress", "--eval-episodes", "2", "--checkpoint-every", "200", "--json", *SMALL])
     policy = cai.load_policy(str(out))
     assert (policy.env, policy.algorithm) == ("Pendulum-v1", "sac")
-    model = cai.SAC.load(out)  # the run's last checkpoint (step 200), as `cai train --resume` reads it
+    # A run ends with a checkpoint (so a finished run can be extended): the 400-step run's is at 400.
+    assert cai.SAC.load(out).num_timesteps == 400
+    half = tmp_path / "half"
+    run([cai_cli, "train", "sac", "--env", "Pendulum-v1", "--steps", "200", "--seed", "2", "--out", str(half),
+         "--no-progress", "--eval-episodes", "2", "--checkpoint-every", "200", "--json", *SMALL])
+    model = cai.SAC.load(half)  # the 200-step run's last checkpoint, as `cai train --resume` reads it
     assert model.num_timesteps == 200
-    model.learn(200)  # continued in Python: the same network as the CLI's uninterrupted run
+    model.learn(200)  # continued in Python: the same network as the CLI's uninterrupted 400-step run
     obs = np.random.default_rng(1).normal(size=(8, 3)).astype(np.float32)
     np.testing.assert_array_equal(policy.act(obs), model.predict(obs, deterministic=True)[0])
     cli_eval = json.loads(run([cai_cli, "eval", str(out), "--episodes", "3", "--json"]))
