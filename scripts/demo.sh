@@ -91,6 +91,7 @@ step "Inverse RL (1/2): 32 demonstrations from a soft-optimal expert on a 16 x 1
   "$CAI" demos --builtin objectworld --param size=16 --param objects=16 --discount 0.9 \
   --temperature 0.25 --length 50 --count 32 --seed 1 --out "$OUT/irl_demos.jsonl"
 
+rm -rf "$OUT/irl"  # an IRL fit is a run directory now (config, metrics, checkpoints, --resume)
 step "Inverse RL (2/2): the reward learned back by maximum causal entropy IRL (L-BFGS), with its EVD" \
   "$CAI" irl --builtin objectworld --param size=16 --param objects=16 --demos "$OUT/irl_demos.jsonl" \
   --discount 0.9 --temperature 0.25 --l2 0.01 --out "$OUT/irl"
