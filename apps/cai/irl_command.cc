@@ -242,9 +242,10 @@ void RunIrl(const IrlArgs& args) {
   summary["optimizer"] = IrlOptimizerName(fo.optimizer);
   summary["demonstrations"] = demos.size();
   summary["features"] = features.num_features;
-  summary["converged"] = fit.converged;
-  summary["iterations"] = fit.iterations;
-  summary["message"] = fit.message;
+  summary["converged"] = fit.summary.converged;
+  summary["termination"] = TerminationTypeName(fit.summary.termination);
+  summary["iterations"] = fit.summary.iterations;
+  summary["message"] = fit.summary.message;
   summary["objective"] = fit.trace.back().objective;
   summary["gradient_norm"] = fit.trace.back().gradient_norm;
   if (evd) summary["expected_value_difference"] = *evd;
@@ -254,15 +255,15 @@ void RunIrl(const IrlArgs& args) {
   } else {
     std::cout << fmt::format("{} IRL ({}), {} demonstrations, {} features: {}\n",
                              IrlMethodName(o.method), IrlOptimizerName(fo.optimizer), demos.size(),
-                             features.num_features, fit.message);
+                             features.num_features, fit.summary.BriefReport());
     std::cout << fmt::format("objective {:.6f} -> {:.6f}\n", fit.trace.front().objective,
                              fit.trace.back().objective);
     if (evd) std::cout << fmt::format("expected value difference {:.6f}\n", *evd);
     std::cout << fmt::format("wrote {}reward.json, policy.json, trace.csv, summary.json{}\n", dir,
                              svg_path.empty() ? "" : ", rewards.svg");
   }
-  if (!fit.converged) {
-    std::fprintf(stderr, "cai: warning: %s\n", fit.message.c_str());
+  if (!fit.summary.converged) {
+    std::fprintf(stderr, "cai: warning: %s\n", fit.summary.BriefReport().c_str());
     ExitStatus() = 1;
   }
 }
