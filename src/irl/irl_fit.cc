@@ -90,7 +90,7 @@ IrlFitter::IrlFitter(IrlObjective& objective, const IrlFitOptions& options, std:
 }
 
 void IrlFitter::StopAtBudget() {
-  if (!done_ && result_.iterations >= options_.max_iterations) {
+  if (!done_ && iterations_ >= options_.max_iterations) {
     Stop(false, fmt::format("not converged after {} iterations (gradient norm {:.3g})", options_.max_iterations,
                             NormInf(g_)));
     at_budget_ = true;
@@ -98,8 +98,8 @@ void IrlFitter::StopAtBudget() {
 }
 
 void IrlFitter::Stop(bool converged, std::string message) {
-  result_.converged = converged;
-  result_.message = std::move(message);
+  converged_ = converged;
+  message_ = std::move(message);
   done_ = true;
 }
 
@@ -110,14 +110,14 @@ IrlFitResult IrlFitter::result() const {
   // stalled away from a stationary point failed.
   r.summary = SolverSummary{};
   if (done_) {
-    r.summary.Finish(r.converged   ? TerminationType::kConverged
+    r.summary.Finish(converged_   ? TerminationType::kConverged
                      : at_budget_ ? TerminationType::kNoConvergence
                                   : TerminationType::kFailure,
-                     r.message);
+                     message_);
   } else {
     r.summary.message = "in progress";
   }
-  r.summary.iterations = r.iterations;
+  r.summary.iterations = iterations_;
   r.summary.final_residual = NormInf(g_);
   return r;
 }
@@ -138,7 +138,7 @@ void IrlFitter::StepLbfgs() {
   constexpr double kArmijo = 1e-4;
   constexpr int kMaxBacktracks = 60;
   const std::size_t n = x_.size();
-  const int iter = result_.iterations + 1;
+  const int iter = iterations_ + 1;
   std::vector<double>& x = x_;
   std::vector<double>& g = g_;
   if (NormInf(g) <= options_.gradient_tolerance) {
@@ -207,7 +207,7 @@ void IrlFitter::StepLbfgs() {
   x.swap(x_new);
   g.swap(g_new);
   f_ = f_new;
-  result_.iterations = iter;
+  iterations_ = iter;
   result_.trace.push_back({iter, evaluations_, -f_, NormInf(g)});
   if (sy > 1e-12 * std::sqrt(Dot(p.s, p.s) * Dot(p.y, p.y))) {
     p.rho = 1.0 / sy;
@@ -221,7 +221,7 @@ void IrlFitter::StepLbfgs() {
 }
 
 void IrlFitter::StepAdam() {
-  const int iter = result_.iterations + 1;
+  const int iter = iterations_ + 1;
   if (NormInf(g_) <= options_.gradient_tolerance) {
     Stop(true, fmt::format("converged: gradient norm {:.3g} <= {:.3g} after {} iterations", NormInf(g_),
                            options_.gradient_tolerance, iter - 1));
@@ -230,7 +230,7 @@ void IrlFitter::StepAdam() {
   for (double& v : g_) v = -v;  // Adam minimises
   adam_->Step(x_, g_);
   f_ = objective_->Evaluate(x_, g_);
-  result_.iterations = iter;
+  iterations_ = iter;
   result_.trace.push_back({iter, iter + 1, f_, NormInf(g_)});
 }
 
@@ -241,8 +241,8 @@ void IrlFitter::Save(nn::SafetensorsFile& file) const {
   file.tensors["irl.theta"] = nn::Tensor::FromDoubles(x_, {n});
   file.tensors["irl.gradient"] = nn::Tensor::FromDoubles(g_, {n});
   // A fit stopped by its budget is saved as not done: resumed with a larger budget, it goes on.
-  const std::int64_t counters[] = {result_.iterations, evaluations_, done_ && !at_budget_ ? 1 : 0,
-                                   result_.converged ? 1 : 0,
+  const std::int64_t counters[] = {iterations_, evaluations_, done_ && !at_budget_ ? 1 : 0,
+                                   converged_ ? 1 : 0,
                                    adam_ ? adam_->steps() : 0};
   file.tensors["irl.counters"] = nn::Tensor::FromInt64(counters, {5});
   std::vector<double> s, y, rho, trace_values;
@@ -268,7 +268,7 @@ void IrlFitter::Save(nn::SafetensorsFile& file) const {
     file.tensors["irl.adam_v"] = nn::Tensor::FromDoubles(adam_->second_moment(), {n});
   }
   file.metadata["irl.optimizer"] = IrlOptimizerName(options_.optimizer);
-  file.metadata["irl.message"] = result_.message;
+  file.metadata["irl.message"] = message_;
 }
 
 void IrlFitter::Restore(const nn::SafetensorsFile& file) {
@@ -319,12 +319,13 @@ void IrlFitter::Restore(const nn::SafetensorsFile& file) {
                            rho[i]});
   }
   result_ = IrlFitResult{};
-  result_.iterations = static_cast<int>(counters[0]);
-  result_.converged = counters[3] != 0;
+  message_.clear();
+  iterations_ = static_cast<int>(counters[0]);
+  converged_ = counters[3] != 0;
   at_budget_ = false;
   if (done_) {
     const auto message = file.metadata.find("irl.message");
-    if (message != file.metadata.end()) result_.message = message->second;
+    if (message != file.metadata.end()) message_ = message->second;
   }
   for (std::size_t i = 0; i < static_cast<std::size_t>(rows); ++i) {
     result_.trace.push_back({static_cast<int>(counts[2 * i]), static_cast<int>(counts[2 * i + 1]), values[2 * i],

@@ -27,7 +27,7 @@ class IrlFitter {
 
   /// True once the fit has stopped (converged, line search failed, or max_iterations reached).
   bool done() const { return done_; }
-  int iterations() const { return result_.iterations; }
+  int iterations() const { return iterations_; }
   /// One iteration, or the decision to stop (then done() and iterations() unchanged). No-op when done().
   void Step();
   /// The fit so far: theta is the current iterate; message is empty until done().
@@ -57,7 +57,10 @@ class IrlFitter {
   int evaluations_ = 1;
   std::deque<Pair> memory_;    ///< L-BFGS
   std::optional<Adam<double>> adam_;
-  IrlFitResult result_;        ///< trace, iterations, converged, message (theta filled by result())
+  IrlFitResult result_;        ///< the trace (theta and the summary filled by result())
+  int iterations_ = 0;         ///< accepted iterations
+  bool converged_ = false;     ///< stopped by a convergence test
+  std::string message_;        ///< why it stopped; empty until done()
   bool done_ = false;
   bool at_budget_ = false;     ///< stopped by max_iterations rather than by the algorithm
 };

@@ -153,11 +153,6 @@ struct IrlFitResult {
   /// kConverged (gradient or objective-change test, or a line search out of precision near a
   /// stationary point), kNoConvergence (max_iterations) or kFailure (a line search stuck elsewhere).
   SolverSummary summary;
-  /// Copies of summary.converged, .iterations and .message for callers not yet moved to
-  /// `summary`; to be removed once none reads them.
-  bool converged = false;
-  int iterations = 0;
-  std::string message;
 };
 
 /// Maximises L from `initial_theta` (empty: zeros). L-BFGS uses a backtracking line search with
