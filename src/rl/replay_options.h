@@ -23,4 +23,16 @@ OptionList<O>& AddNetworkAndReplayFields(OptionList<O>& t, const char* hidden_do
 /// Environment steps or updates between events: [1, 10^6].
 inline OptionRule<int> UpdateCount() { return InRange(1, 1000000, "an integer in [1, 10^6]"); }
 
+/// The off-policy schedule both learners share (rl::OffPolicyTrainer): warm-up, then every
+/// train_frequency steps gradient_steps updates.
+template <typename O>
+OptionList<O>& AddOffPolicyScheduleFields(OptionList<O>& t) {
+  return t
+      .Add("learning_starts", &O::learning_starts, "uniform random steps, without updates, before learning",
+           AtLeast<std::int64_t>(0, "an integer >= 0"))
+      .Add("train_frequency", &O::train_frequency, "environment steps between update rounds", UpdateCount())
+      .Flag("train-freq")
+      .Add("gradient_steps", &O::gradient_steps, "updates per round", UpdateCount());
+}
+
 }  // namespace cai::rl::detail

@@ -24,7 +24,8 @@ const OptionList<SacOptions>& SacOptionList() {
   static const OptionList<O> list = [] {
     const auto updates = detail::UpdateCount();
     OptionList<O> t("sac");
-    detail::AddNetworkAndReplayFields(t, "hidden layer sizes of actor and both critics")
+    detail::AddNetworkAndReplayFields(t, "hidden layer sizes of actor and both critics");
+    detail::AddOffPolicyScheduleFields(t)
         .Add("tau", &O::tau, "Polyak coefficient of the target critics",
              Rule<double>([](double v) { return v > 0.0 && v <= 1.0; }, "a number in (0, 1]"))
         .Add("actor_learning_rate", &O::actor_learning_rate, "actor learning rate", FinitePositive())
@@ -33,11 +34,6 @@ const OptionList<SacOptions>& SacOptionList() {
         .Flag("critic-lr")
         .Add("temperature_learning_rate", &O::temperature_learning_rate, "temperature learning rate", FinitePositive())
         .Flag("alpha-lr")
-        .Add("learning_starts", &O::learning_starts, "uniform random steps, without updates, before learning",
-             AtLeast<std::int64_t>(0, "an integer >= 0"))
-        .Add("train_frequency", &O::train_frequency, "environment steps between update rounds", updates)
-        .Flag("train-freq")
-        .Add("gradient_steps", &O::gradient_steps, "updates per round", updates)
         .Add("policy_frequency", &O::policy_frequency, "critic updates per actor (and temperature) update", updates)
         .Flag("policy-freq")
         .Add("target_update_interval", &O::target_update_interval, "critic updates per Polyak step", updates)

@@ -24,14 +24,6 @@ std::vector<double> LogPrior(const SoftQOptions& o, int num_actions) {
   return lp;
 }
 
-// z_a = q_a + alpha * log p(a); returns V = alpha * log sum_a exp(z_a / alpha) and writes
-// pi(a) = exp((z_a - V) / alpha) into `pi` when not empty. alpha > 0. The float network outputs
-// are backed up by inference's per-state soft backup (soft_backup.h), accumulated in double.
-template <typename Q>
-double SoftValue(const Q& q, std::span<const double> log_prior, double alpha, std::span<double> pi) {
-  return SoftStateValueOfOutputs(q, log_prior, alpha, pi);
-}
-
 }  // namespace
 
 const OptionList<SoftQOptions>& SoftQOptionList() {
@@ -39,13 +31,9 @@ const OptionList<SoftQOptions>& SoftQOptionList() {
   static const OptionList<O> list = [] {
     const auto updates = detail::UpdateCount();
     OptionList<O> t("soft-q");
-    detail::AddNetworkAndReplayFields(t, "hidden layer sizes (none: a linear Q)")
+    detail::AddNetworkAndReplayFields(t, "hidden layer sizes (none: a linear Q)");
+    detail::AddOffPolicyScheduleFields(t)
         .Add("learning_rate", &O::learning_rate, "Adam learning rate of the Q network", FinitePositive())
-        .Add("learning_starts", &O::learning_starts, "uniform random steps, without updates, before learning",
-             AtLeast<std::int64_t>(0, "an integer >= 0"))
-        .Add("train_frequency", &O::train_frequency, "environment steps between update rounds", updates)
-        .Flag("train-freq")
-        .Add("gradient_steps", &O::gradient_steps, "updates per round", updates)
         .Add("target_update_interval", &O::target_update_interval, "updates between target-network updates", updates)
         .Add("tau", &O::tau, "Polyak coefficient of the target update (1 = copy)",
              Rule<double>([](double v) { return v > 0.0 && v <= 1.0; }, "a number in (0, 1]"))
@@ -123,7 +111,7 @@ int BoltzmannQPolicy::Greedy(std::span<const float> observation, double temperat
 int BoltzmannQPolicy::Sample(std::span<const float> observation, double temperature, Rng& rng) {
   const Eigen::Map<const nn::Matrix> x(observation.data(), static_cast<Eigen::Index>(observation.size()), 1);
   const auto out = nn::Forward(q_, workspace_, x);
-  SoftValue([&](std::size_t a) { return out(static_cast<Eigen::Index>(a), 0); }, log_prior_, temperature, scratch_);
+  SoftStateValueOfOutputs([&](std::size_t a) { return out(static_cast<Eigen::Index>(a), 0); }, log_prior_, temperature, scratch_);
   return static_cast<int>(rng.Categorical(scratch_));
 }
 
@@ -185,7 +173,7 @@ const SoftQUpdateStats& SoftQAgent::Update() {
   const float inv_b = 1.0f / static_cast<float>(b);
   for (int j = 0; j < b; ++j) {
     const double v_next =
-        SoftValue([&](std::size_t a) { return qt(static_cast<Eigen::Index>(a), j); }, log_prior, alpha, {});
+        SoftStateValueOfOutputs([&](std::size_t a) { return qt(static_cast<Eigen::Index>(a), j); }, log_prior, alpha, {});
     const double y = batch_.rewards(0, j) + gamma * (1.0 - batch_.terminated(0, j)) * v_next;
     const int a = static_cast<int>(batch_.actions(0, j));
     const double delta = static_cast<double>(q(a, j)) - y;
@@ -198,7 +186,7 @@ const SoftQUpdateStats& SoftQAgent::Update() {
     }
     dq_(a, j) = static_cast<float>(grad) * inv_b;
     q_sum += q(a, j);
-    v_sum += SoftValue([&](std::size_t k) { return q(static_cast<Eigen::Index>(k), j); }, log_prior, alpha, pi);
+    v_sum += SoftStateValueOfOutputs([&](std::size_t k) { return q(static_cast<Eigen::Index>(k), j); }, log_prior, alpha, pi);
     h_sum += Entropy(pi);
   }
   stats_.td_loss = loss / b;
