@@ -1,4 +1,5 @@
-// The lesson's worked examples (../shared/seeds/) as test vectors, at the precision printed there.
+// The control-as-inference lesson's worked examples (docs/control-as-inference.md) as test vectors,
+// at the precision printed there.
 #include <cmath>
 
 #include <gtest/gtest.h>
